@@ -1,0 +1,107 @@
+"""The permission catalogue: one registry of modules x actions, declared once.
+
+A module enters the catalogue together with its pages, never before
+(DESIGN.md). Codes are written `"<module>.<action>"`, e.g. `"tasks.edit"`;
+use the constants below rather than typing strings, and `validate_code` fails
+loudly on a typo. `access.checks.validate_catalogue` runs at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    ADD = "add"
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+class Level(StrEnum):
+    """view/edit/delete take a level; add is on (ALL) or off (NONE)."""
+
+    NONE = "none"
+    OWN = "own"
+    ALL = "all"
+
+
+LEVELLED_ACTIONS = frozenset({Action.VIEW, Action.EDIT, Action.DELETE})
+
+ACTION_LABELS: dict[Action, Promise] = {
+    Action.VIEW: _("View"),
+    Action.ADD: _("Add"),
+    Action.EDIT: _("Edit"),
+    Action.DELETE: _("Delete"),
+}
+
+
+@dataclass(frozen=True)
+class Module:
+    key: str
+    label: Promise
+    actions: tuple[Action, ...]
+
+
+MODULES: tuple[Module, ...] = (
+    Module("project", _("Project overview and progress"), (Action.VIEW, Action.EDIT)),
+    Module(
+        "milestones",
+        _("Milestones"),
+        (Action.VIEW, Action.ADD, Action.EDIT, Action.DELETE),
+    ),
+    Module("tasks", _("Tasks"), (Action.VIEW, Action.ADD, Action.EDIT, Action.DELETE)),
+)
+MODULES_BY_KEY = {m.key: m for m in MODULES}
+
+CODES: frozenset[str] = frozenset(f"{m.key}.{a}" for m in MODULES for a in m.actions)
+
+# Constants for the codes; views declare these, never a hand-typed string.
+PROJECT_VIEW = "project.view"
+PROJECT_EDIT = "project.edit"
+MILESTONES_VIEW = "milestones.view"
+MILESTONES_ADD = "milestones.add"
+MILESTONES_EDIT = "milestones.edit"
+MILESTONES_DELETE = "milestones.delete"
+TASKS_VIEW = "tasks.view"
+TASKS_ADD = "tasks.add"
+TASKS_EDIT = "tasks.edit"
+TASKS_DELETE = "tasks.delete"
+
+DECLARED = (
+    PROJECT_VIEW,
+    PROJECT_EDIT,
+    MILESTONES_VIEW,
+    MILESTONES_ADD,
+    MILESTONES_EDIT,
+    MILESTONES_DELETE,
+    TASKS_VIEW,
+    TASKS_ADD,
+    TASKS_EDIT,
+    TASKS_DELETE,
+)
+
+
+class UnknownPermission(ValueError):
+    pass
+
+
+def validate_code(code: str) -> str:
+    if code not in CODES:
+        raise UnknownPermission(f"{code!r} is not in the permission catalogue")
+    return code
+
+
+def split(code: str) -> tuple[str, Action]:
+    module, _sep, action = validate_code(code).partition(".")
+    return module, Action(action)
+
+
+# Portal-level questions are separate from project-level ones (STYLE.md, 4).
+class PortalAction(StrEnum):
+    CREATE_PROJECTS = "portal.create_projects"
+    VIEW_OUTBOX = "portal.view_outbox"

@@ -1,0 +1,91 @@
+"""The one place that answers "may this person do this here?" (PE5).
+
+Project-level: `can(membership, project, code, obj=None)` and
+`permissions(membership, project)`. Portal-level: `can_portal(membership,
+action)`. Querysets of project data for a person come from the selectors
+in `portail.access.selectors`, which filter in SQL.
+
+Staff rules (DESIGN.md): admins and managers may do everything in every
+project of their portal; employees everything in projects they are members
+of. Client users have no project access until client profiles exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portail.access.catalogue import CODES, MODULES, Action, Level, PortalAction, split
+from portail.portals.models import Membership, StaffRole
+from portail.projects.models import Project
+
+PermissionSet = dict[str, Level]
+
+FULL: PermissionSet = {code: Level.ALL for code in CODES}
+NOTHING: PermissionSet = {code: Level.NONE for code in CODES}
+
+
+def _is_project_member(membership: Membership, project: Project) -> bool:
+    # Annotated by access selectors when the project came from a list; else one query.
+    flag = getattr(project, "viewer_is_member", None)
+    if flag is not None:
+        return bool(flag)
+    return project.members.filter(membership=membership).exists()
+
+
+def permissions(membership: Membership | None, project: Project) -> PermissionSet:
+    """The effective permission set of this person in this project."""
+    if membership is None or not membership.is_active or membership.portal_id != project.portal_id:
+        return dict(NOTHING)
+    if membership.is_staff:
+        if membership.sees_all_projects or _is_project_member(membership, project):
+            return dict(FULL)
+        return dict(NOTHING)
+    return dict(NOTHING)
+
+
+def can(
+    membership: Membership | None,
+    project: Project,
+    code: str,
+    obj: Any = None,
+    *,
+    perms: PermissionSet | None = None,
+) -> bool:
+    """May this person do `code` (e.g. "tasks.edit") in this project, on `obj` if given?
+
+    `own` levels allow an object the person added (`created_by`) or is assigned to.
+    Pass `perms` when they are already resolved for this project, to save a query.
+    """
+    split(code)  # fails loudly on a code not in the catalogue
+    level = (perms if perms is not None else permissions(membership, project)).get(code, Level.NONE)
+    if level == Level.ALL:
+        return True
+    if level == Level.OWN and membership is not None:
+        if obj is None:
+            return True
+        return membership.pk in (
+            getattr(obj, "created_by_id", None),
+            getattr(obj, "assignee_id", None),
+        )
+    return False
+
+
+def can_portal(membership: Membership | None, action: PortalAction) -> bool:
+    """Portal-level questions: admin-only unless a rule says otherwise."""
+    if membership is None or not membership.is_active or not membership.is_staff:
+        return False
+    if action == PortalAction.CREATE_PROJECTS:
+        return membership.role in (StaffRole.ADMIN, StaffRole.MANAGER)
+    return membership.role == StaffRole.ADMIN
+
+
+def grid(perms: PermissionSet) -> list[tuple[str, list[tuple[Action, Level | None]]]]:
+    """Rows of (module, [(action, level or None if the pair does not exist)]) for display."""
+    rows = []
+    for module in MODULES:
+        cells = [
+            (action, perms.get(f"{module.key}.{action}") if action in module.actions else None)
+            for action in Action
+        ]
+        rows.append((module.key, cells))
+    return rows

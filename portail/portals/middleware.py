@@ -1,0 +1,49 @@
+"""Resolve the tenant once per request (pretix's PermissionMiddleware, in small).
+
+For every URL under /p/<portal_slug>/ this loads the portal and the signed-in
+person's active membership of it and puts both on the request. Someone who is
+not signed in is sent to sign in; someone signed in without an active
+membership gets 404, so nothing tells them the portal exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from portail.portals import selectors
+
+
+class PortalMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.portal = None  # type: ignore[attr-defined]
+        request.membership = None  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        slug = view_kwargs.get("portal_slug")
+        if slug is None:
+            return None
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        membership = selectors.active_membership(user=request.user, portal_slug=slug)
+        if membership is None:
+            raise Http404
+        request.portal = membership.portal  # type: ignore[attr-defined]
+        request.membership = membership  # type: ignore[attr-defined]
+        request.session["last_portal"] = slug
+        timezone.activate(membership.portal.time_zone)
+        return None

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+
+from portail.accounts.models import User
+from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
+
+
+def active_membership(*, user: User | AnonymousUser, portal_slug: str) -> Membership | None:
+    """The person's active membership of the portal with this slug, or None."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.select_related("portal", "user")
+        .filter(user=user, portal__slug=portal_slug, status=MembershipStatus.ACTIVE)
+        .first()
+    )
+
+
+def memberships_for_user(*, user: User) -> QuerySet[Membership]:
+    """Every portal the person may enter, for the portal switcher."""
+    return (
+        Membership.objects.select_related("portal")
+        .filter(user=user, status=MembershipStatus.ACTIVE)
+        .order_by("portal__name")
+    )
+
+
+def staff_members(*, portal: Portal) -> QuerySet[Membership]:
+    return (
+        Membership.objects.select_related("user")
+        .filter(portal=portal, kind=MembershipKind.STAFF, status=MembershipStatus.ACTIVE)
+        .order_by("user__full_name", "user__email")
+    )

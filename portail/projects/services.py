@@ -1,0 +1,314 @@
+"""Changes to projects, milestones and tasks: one transaction each.
+
+Services trust their caller for permissions (views ask `portail.access`), but
+not for tenancy: every object handed in must belong to the project's portal,
+and `ValidationError` names the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
+from portail.projects.models import (
+    BillingMethod,
+    Milestone,
+    Project,
+    ProjectMember,
+    ProjectStatus,
+    Task,
+    TaskStatus,
+)
+
+
+def _check_staff_of(portal: Portal, membership: Membership | None, field: str) -> None:
+    if membership is None:
+        return
+    if (
+        membership.portal_id != portal.pk
+        or membership.kind != MembershipKind.STAFF
+        or membership.status != MembershipStatus.ACTIVE
+    ):
+        raise ValidationError({field: _("Choose an active staff member of this portal.")})
+
+
+def _check_billing(
+    billing_method: str, hourly_rate: Decimal | None, fixed_cost: Decimal | None
+) -> None:
+    errors: dict[str, str] = {}
+    if billing_method == BillingMethod.PROJECT_HOURS:
+        if hourly_rate is None:
+            errors["hourly_rate"] = _("A project billed on project hours needs a project rate.")
+    elif hourly_rate is not None:
+        errors["hourly_rate"] = _("Only projects billed on project hours have a project rate.")
+    if billing_method == BillingMethod.FIXED_COST:
+        if fixed_cost is None:
+            errors["fixed_cost"] = _("A fixed-cost project needs its fixed cost.")
+    elif fixed_cost is not None:
+        errors["fixed_cost"] = _("Only fixed-cost projects have a fixed cost.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _full_clean(obj: Any, exclude: list[str] | None = None) -> None:
+    # Field validators and model constraints, before the database sees the row.
+    obj.full_clean(exclude=exclude, validate_unique=True, validate_constraints=True)
+
+
+@transaction.atomic
+def project_create(
+    *,
+    portal: Portal,
+    name: str,
+    owner: Membership,
+    description: str = "",
+    status: str = ProjectStatus.ACTIVE,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    billing_method: str = BillingMethod.NOT_BILLABLE,
+    hourly_rate: Decimal | None = None,
+    fixed_cost: Decimal | None = None,
+) -> Project:
+    """Create a project; its owner becomes its first member."""
+    _check_staff_of(portal, owner, "owner")
+    _check_billing(billing_method, hourly_rate, fixed_cost)
+    project = Project(
+        portal=portal,
+        name=name.strip(),
+        owner=owner,
+        description=description,
+        status=status,
+        start_date=start_date,
+        end_date=end_date,
+        billing_method=billing_method,
+        hourly_rate=hourly_rate,
+        fixed_cost=fixed_cost,
+    )
+    if status == ProjectStatus.ARCHIVED:
+        project.archived_at = timezone.now()
+    _full_clean(project)
+    project.save()
+    ProjectMember.objects.create(portal=portal, project=project, membership=owner)
+    return project
+
+
+PROJECT_FIELDS = (
+    "name",
+    "description",
+    "status",
+    "start_date",
+    "end_date",
+    "billing_method",
+    "hourly_rate",
+    "fixed_cost",
+    "owner",
+)
+
+
+@transaction.atomic
+def project_update(*, project: Project, **changes: Any) -> Project:
+    """Change any of PROJECT_FIELDS. A new owner becomes a member if not one already."""
+    unknown = set(changes) - set(PROJECT_FIELDS)
+    if unknown:
+        raise TypeError(f"project_update got unknown fields: {sorted(unknown)}")
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if "owner" in changes:
+        _check_staff_of(project.portal, changes["owner"], "owner")
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    for field, value in changes.items():
+        setattr(project, field, value)
+    _check_billing(project.billing_method, project.hourly_rate, project.fixed_cost)
+    if project.status == ProjectStatus.ARCHIVED and project.archived_at is None:
+        project.archived_at = timezone.now()
+    elif project.status != ProjectStatus.ARCHIVED:
+        project.archived_at = None
+    _full_clean(project)
+    project.save()
+    if "owner" in changes:
+        ProjectMember.objects.get_or_create(
+            project=project, membership=changes["owner"], defaults={"portal": project.portal}
+        )
+    return project
+
+
+def project_archive(*, project: Project) -> Project:
+    return project_update(project=project, status=ProjectStatus.ARCHIVED)
+
+
+def project_restore(*, project: Project) -> Project:
+    return project_update(project=project, status=ProjectStatus.ACTIVE)
+
+
+@transaction.atomic
+def project_member_add(*, project: Project, membership: Membership) -> ProjectMember:
+    """Put a staff member on the project (idempotent)."""
+    _check_staff_of(project.portal, membership, "membership")
+    member, _created = ProjectMember.objects.get_or_create(
+        project=project, membership=membership, defaults={"portal_id": project.portal_id}
+    )
+    return member
+
+
+@transaction.atomic
+def project_member_remove(*, project: Project, membership: Membership) -> None:
+    if project.owner_id == membership.pk:
+        raise ValidationError({"membership": _("The project owner cannot leave the project.")})
+    ProjectMember.objects.filter(project=project, membership=membership).delete()
+
+
+def _next_position(queryset: Any) -> int:
+    current = queryset.aggregate(m=Max("position"))["m"]
+    return 0 if current is None else current + 1
+
+
+@transaction.atomic
+def milestone_create(
+    *,
+    project: Project,
+    title: str,
+    description: str = "",
+    start_date: dt.date | None = None,
+    due_date: dt.date | None = None,
+) -> Milestone:
+    milestone = Milestone(
+        portal_id=project.portal_id,
+        project=project,
+        title=title.strip(),
+        description=description,
+        start_date=start_date,
+        due_date=due_date,
+        position=_next_position(Milestone.objects.filter(project=project)),
+    )
+    _full_clean(milestone)
+    milestone.save()
+    return milestone
+
+
+MILESTONE_FIELDS = ("title", "description", "start_date", "due_date")
+
+
+@transaction.atomic
+def milestone_update(*, milestone: Milestone, **changes: Any) -> Milestone:
+    unknown = set(changes) - set(MILESTONE_FIELDS)
+    if unknown:
+        raise TypeError(f"milestone_update got unknown fields: {sorted(unknown)}")
+    if "title" in changes:
+        changes["title"] = changes["title"].strip()
+    for field, value in changes.items():
+        setattr(milestone, field, value)
+    _full_clean(milestone)
+    milestone.save()
+    return milestone
+
+
+@transaction.atomic
+def milestone_set_closed(*, milestone: Milestone, closed: bool) -> Milestone:
+    """Close (or reopen) a milestone. Its tasks keep their own status."""
+    milestone.closed_at = (milestone.closed_at or timezone.now()) if closed else None
+    milestone.save(update_fields=["closed_at", "updated_at"])
+    return milestone
+
+
+@transaction.atomic
+def milestone_delete(*, milestone: Milestone) -> None:
+    """Delete a milestone; its tasks stay in the project, without a milestone."""
+    milestone.delete()
+
+
+def _check_task_refs(
+    project: Project, milestone: Milestone | None, assignee: Membership | None
+) -> None:
+    if milestone is not None and milestone.project_id != project.pk:
+        raise ValidationError({"milestone": _("Choose a milestone of this project.")})
+    if assignee is not None:
+        if assignee.portal_id != project.portal_id or assignee.status != MembershipStatus.ACTIVE:
+            raise ValidationError({"assignee": _("Choose an active person of this portal.")})
+        if (
+            assignee.kind == MembershipKind.STAFF
+            and not assignee.sees_all_projects
+            and not ProjectMember.objects.filter(project=project, membership=assignee).exists()
+        ):
+            raise ValidationError({"assignee": _("This person is not a member of the project.")})
+
+
+def _apply_status(task: Task, status: str) -> None:
+    task.status = status
+    if status == TaskStatus.DONE:
+        task.completed_at = task.completed_at or timezone.now()
+    else:
+        task.completed_at = None
+
+
+@transaction.atomic
+def task_create(
+    *,
+    project: Project,
+    title: str,
+    created_by: Membership | None,
+    description: str = "",
+    status: str = TaskStatus.OPEN,
+    due_date: dt.date | None = None,
+    milestone: Milestone | None = None,
+    assignee: Membership | None = None,
+) -> Task:
+    _check_task_refs(project, milestone, assignee)
+    task = Task(
+        portal_id=project.portal_id,
+        project=project,
+        title=title.strip(),
+        description=description,
+        due_date=due_date,
+        milestone=milestone,
+        assignee=assignee,
+        created_by=created_by,
+        position=_next_position(Task.objects.filter(project=project)),
+    )
+    _apply_status(task, status)
+    _full_clean(task, exclude=["portal", "project", "milestone", "assignee", "created_by"])
+    task.save()
+    return task
+
+
+TASK_FIELDS = ("title", "description", "status", "due_date", "milestone", "assignee")
+
+
+@transaction.atomic
+def task_update(*, task: Task, **changes: Any) -> Task:
+    unknown = set(changes) - set(TASK_FIELDS)
+    if unknown:
+        raise TypeError(f"task_update got unknown fields: {sorted(unknown)}")
+    project = task.project
+    _check_task_refs(
+        project,
+        changes.get("milestone", task.milestone),
+        changes.get("assignee", task.assignee),
+    )
+    if "title" in changes:
+        changes["title"] = changes["title"].strip()
+    status = changes.pop("status", None)
+    for field, value in changes.items():
+        setattr(task, field, value)
+    if status is not None:
+        _apply_status(task, status)
+    _full_clean(task, exclude=["portal", "project", "milestone", "assignee", "created_by"])
+    task.save()
+    return task
+
+
+def task_set_done(*, task: Task, done: bool) -> Task:
+    """Close a task (done) or reopen it."""
+    return task_update(task=task, status=TaskStatus.DONE if done else TaskStatus.OPEN)
+
+
+@transaction.atomic
+def task_delete(*, task: Task) -> None:
+    task.delete()

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portail.portals import views as portal_views
+
+urlpatterns = [
+    path("", portal_views.home, name="home"),
+    path("portals/", portal_views.portal_picker, name="portal-picker"),
+    path("accounts/", include("portail.accounts.urls")),
+    path("p/<slug:portal_slug>/", include("portail.portals.urls")),
+    path("p/<slug:portal_slug>/projects/", include("portail.projects.urls")),
+    path("p/<slug:portal_slug>/outbox/", include("portail.notifications.urls")),
+    path("admin/", admin.site.urls),
+]
