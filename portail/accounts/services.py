@@ -1,0 +1,109 @@
+"""Changes to people: password resets, passwords, preferences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portail.accounts.models import Language, PasswordResetToken, User, normalize_email
+from portail.accounts.tokens import hash_token, new_token
+from portail.notifications.services import email_queue
+
+PASSWORD_RESET_LIFETIME = dt.timedelta(hours=2)
+# One reset email per person per minute at most, however often the form is sent.
+PASSWORD_RESET_MIN_INTERVAL = dt.timedelta(minutes=1)
+
+
+class InvalidResetLink(Exception):
+    """The link is unknown, expired, or already used. Which one is not told."""
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Email a single-use reset link to the account with this address, if there is one.
+
+    The caller shows the same answer whether or not the address exists.
+    Asking again supersedes the previous link.
+    """
+    user = User.objects.select_for_update().filter(email__iexact=normalize_email(email)).first()
+    if user is None or not user.is_active:
+        return
+    now = timezone.now()
+    recent = PasswordResetToken.objects.filter(
+        user=user, created_at__gt=now - PASSWORD_RESET_MIN_INTERVAL
+    )
+    if recent.exists():
+        return
+    PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    raw, digest = new_token()
+    PasswordResetToken.objects.create(
+        user=user, token_hash=digest, created_at=now, expires_at=now + PASSWORD_RESET_LIFETIME
+    )
+    url = settings.PORTAIL_BASE_URL + reverse("accounts:password-reset-confirm", args=[raw])
+    email_queue(
+        kind="password_reset",
+        to=user.email,
+        template="password_reset",
+        context={
+            "user": user,
+            "reset_url": url,
+            "expires_hours": int(PASSWORD_RESET_LIFETIME.total_seconds() // 3600),
+        },
+        language=user.language,
+    )
+
+
+def password_reset_token_valid(*, raw_token: str) -> PasswordResetToken:
+    """The live token for this link (reading only: a GET must not spend it)."""
+    digest = hash_token(raw_token)
+    token = (
+        PasswordResetToken.objects.select_related("user")
+        .filter(token_hash=digest, used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if (
+        token is None
+        or not hmac.compare_digest(token.token_hash, digest)
+        or not token.user.is_active
+    ):
+        raise InvalidResetLink
+    return token
+
+
+@transaction.atomic
+def password_reset_complete(*, raw_token: str, new_password: str) -> User:
+    """Spend the link and set the new password; a second use fails."""
+    token = password_reset_token_valid(raw_token=raw_token)
+    validate_password(new_password, token.user)
+    spent = PasswordResetToken.objects.filter(
+        pk=token.pk, used_at__isnull=True, expires_at__gt=timezone.now()
+    ).update(used_at=timezone.now())
+    if spent != 1:
+        raise InvalidResetLink
+    user = token.user
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    # Any other link still out there dies with this change.
+    PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+    return user
+
+
+@transaction.atomic
+def user_update_preferences(*, user: User, full_name: str, language: str) -> User:
+    if language not in Language.values:
+        raise ValidationError({"language": _("Choose English or French.")})
+    user.full_name = full_name.strip()
+    user.language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["full_name", "language"])
+    return user
