@@ -8,6 +8,7 @@ here, add it there too. Development defaults are safe; production mode
 from __future__ import annotations
 
 import secrets
+import sys
 import zoneinfo
 from pathlib import Path
 
@@ -84,6 +85,12 @@ MIDDLEWARE = [
     "portail.portals.middleware.PortalMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# N+1 detection (django-zeal) raises in the test suite, per request and per test;
+# PORTAIL_ZEAL=true turns it on elsewhere (e.g. while developing).
+if env.bool("PORTAIL_ZEAL", default="pytest" in sys.modules):
+    INSTALLED_APPS.append("zeal")
+    MIDDLEWARE.insert(0, "zeal.middleware.zeal_middleware")
 
 ROOT_URLCONF = "portail.urls"
 WSGI_APPLICATION = "portail.wsgi.application"

@@ -11,13 +11,20 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
-from zeal import zeal_context
+from pytest_django.fixtures import Settings
+from zeal import zeal_context, zeal_ignore
 
 from portail.accounts.models import User
 from portail.portals.models import Membership, MembershipKind, Portal, StaffRole
 from portail.projects.models import Project, ProjectMember
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Settings) -> None:
+    """Argon2 is slow on purpose; tests that are not about hashing use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +68,8 @@ class World:
 
     def client_for(self, membership: Membership) -> Client:
         c = Client()
-        c.force_login(membership.user)
+        with zeal_ignore():  # signing in reads the session twice; that is not an N+1
+            c.force_login(membership.user)
         return c
 
 

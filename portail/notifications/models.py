@@ -1,6 +1,8 @@
 """The outbox: every email is a row here first, written in the transaction
 that causes it; the worker sends it. The row, not the task queue, is the
-source of truth for whether and when a message goes out."""
+source of truth for whether and when a message goes out (DESIGN.md, "Bad
+input, faults and load"): `services.py` writes and re-queues rows,
+`delivery.py` makes one attempt at sending a row."""
 
 from __future__ import annotations
 
@@ -20,7 +22,12 @@ class EmailStatus(models.TextChoices):
 class OutboundEmail(models.Model):
     # The portal the message belongs to, when it belongs to one (password resets don't).
     portal = models.ForeignKey(
-        "portals.Portal", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "portals.Portal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("portal"),
     )
     kind = models.CharField(_("kind"), max_length=60)
     to = models.EmailField(_("to"), max_length=254)
@@ -31,23 +38,39 @@ class OutboundEmail(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
     )
+    # Counts claims: one per attempt at sending, including the one in flight.
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Why the last attempt failed: the SMTP server's answer or the network error.
     last_error = models.TextField(_("last error"), blank=True)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("outbound email")
         verbose_name_plural = _("outbound emails")
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            # The worker's and the reaper's questions: what is due, what is stuck.
+            models.Index(fields=["status", "next_attempt_at"]),
+            # The outbox page: a portal's emails, newest first, optionally by status.
+            models.Index(fields=["portal", "status", "-created_at"]),
+        ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=EmailStatus.values),
+                name="notifications_email_status_valid",
+            ),
             models.CheckConstraint(
                 condition=(Q(status="sent") & Q(sent_at__isnull=False))
                 | (~Q(status="sent") & Q(sent_at__isnull=True)),
                 name="notifications_email_sent_at_matches_status",
+            ),
+            # A row in flight says since when, so the reaper can tell when it is stuck.
+            models.CheckConstraint(
+                condition=~Q(status="sending") | Q(claimed_at__isnull=False),
+                name="notifications_email_sending_is_claimed",
             ),
         ]
 

@@ -15,7 +15,9 @@ NEW = "a fresh passphrase 42"
 
 
 def _link_in_outbox() -> str:
-    email = OutboundEmail.objects.get(kind="password_reset")
+    emails = list(OutboundEmail.objects.filter(kind="password_reset"))
+    assert len(emails) == 1
+    email = emails[0]
     match = re.search(r"https?://\S+/accounts/password/reset/([\w-]+)/", email.body_text)
     assert match, email.body_text
     return reverse("accounts:password-reset-confirm", args=[match.group(1)])
@@ -41,9 +43,11 @@ def test_reset_request_answers_the_same_for_an_unknown_address(
     known = client.post(reverse("accounts:password-reset"), {"email": "admin@acme.test"})
     unknown = client.post(reverse("accounts:password-reset"), {"email": "nobody@acme.test"})
     assert known.status_code == unknown.status_code == 200
-    assert known.content.replace(b"admin@acme.test", b"X") == unknown.content.replace(
-        b"nobody@acme.test", b"X"
-    )
+
+    def main(content: bytes, email: bytes) -> bytes:
+        return content.split(b"<main", 1)[1].replace(email, b"X")
+
+    assert main(known.content, b"admin@acme.test") == main(unknown.content, b"nobody@acme.test")
     assert OutboundEmail.objects.filter(to="nobody@acme.test").count() == 0
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.test import Client
 from django.urls import reverse
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
 from tests.conftest import PASSWORD, World
 
@@ -37,7 +37,7 @@ def test_signin_with_a_wrong_password_says_so_and_signs_nobody_in(
 
 
 def test_signin_locks_out_after_too_many_failures(
-    client: Client, world: World, settings: SettingsWrapper
+    client: Client, world: World, settings: Settings
 ) -> None:
     settings.AXES_FAILURE_LIMIT = 3
     for _ in range(3):

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, transaction
+from pytest_django.fixtures import Settings
 
+from portail import settings as portail_settings
 from portail.accounts.models import User
 
 
@@ -22,7 +24,8 @@ def test_create_user_stores_the_address_trimmed_and_lower_cased() -> None:
 
 
 @pytest.mark.django_db
-def test_passwords_are_hashed_with_argon2() -> None:
+def test_passwords_are_hashed_with_argon2(settings: Settings) -> None:
+    settings.PASSWORD_HASHERS = portail_settings.PASSWORD_HASHERS  # undo the tests' fast hasher
     user = User.objects.create_user("ada@example.test", "a long password 1")
     assert user.password.startswith("argon2")
     assert user.check_password("a long password 1")

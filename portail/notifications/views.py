@@ -1,0 +1,69 @@
+"""The portal's outbox page, for its admins: what was sent, what is waiting, what failed."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from portail.access.catalogue import PortalAction
+from portail.access.decorators import PortalRequest, portal_permission
+from portail.notifications import selectors, services
+from portail.notifications.models import EmailStatus
+from portail.portals.models import Portal
+
+PAGE_SIZE = 50
+
+
+def _status_filter(value: str | None) -> str | None:
+    return value if value in EmailStatus.values else None
+
+
+def _outbox_url(portal: Portal, status: str | None) -> str:
+    url = reverse("notifications:outbox", kwargs={"portal_slug": portal.slug})
+    return f"{url}?{urlencode({'status': status})}" if status else url
+
+
+@require_GET
+@portal_permission(PortalAction.VIEW_OUTBOX)
+def outbox(request: PortalRequest) -> HttpResponse:
+    status = _status_filter(request.GET.get("status"))
+    emails = selectors.outbox_emails(portal=request.portal, status=status)
+    page = Paginator(emails, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.outbox_status_counts(portal=request.portal)
+    filters = [(None, _("All"), counts["total"])] + [
+        (value, label, counts[value]) for value, label in EmailStatus.choices
+    ]
+    return render(
+        request,
+        "notifications/outbox.html",
+        {
+            "page_obj": page,
+            "emails": page.object_list,
+            "status": status,
+            "filters": filters,
+            "counts": counts,
+        },
+    )
+
+
+@require_POST
+@portal_permission(PortalAction.VIEW_OUTBOX)
+def retry(request: PortalRequest, email_id: int) -> HttpResponse:
+    email = get_object_or_404(selectors.outbox_emails(portal=request.portal), pk=email_id)
+    try:
+        services.outbox_retry(email=email)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("The email to %(address)s will be sent again.") % {"address": email.to}
+        )
+    return redirect(_outbox_url(request.portal, _status_filter(request.POST.get("status"))))
