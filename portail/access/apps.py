@@ -5,3 +5,6 @@ class AccessConfig(AppConfig):
     name = "portail.access"
     label = "access"
     verbose_name = "Access"
+
+    def ready(self) -> None:
+        from portail.access import checks  # noqa: F401  (registers the start-up check)

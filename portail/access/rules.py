@@ -89,3 +89,17 @@ def grid(perms: PermissionSet) -> list[tuple[str, list[tuple[Action, Level | Non
         ]
         rows.append((module.key, cells))
     return rows
+
+
+def abilities(
+    membership: Membership | None, project: Project, *, perms: PermissionSet | None = None
+) -> dict[str, bool]:
+    """What the person may do in the project, for templates: `{"tasks_edit": True, ...}`.
+
+    An `own` level counts as allowed here (the person may act on their own
+    items); the view still asks `can` with the object before acting.
+    """
+    resolved = perms if perms is not None else permissions(membership, project)
+    return {
+        code.replace(".", "_"): can(membership, project, code, perms=resolved) for code in CODES
+    }

@@ -31,3 +31,8 @@ def visible_milestones(membership: Membership, project: Project) -> QuerySet[Mil
 
 def visible_tasks(membership: Membership, project: Project) -> QuerySet[Task]:
     return Task.objects.filter(portal_id=membership.portal_id, project=project)
+
+
+def visible_project_members(membership: Membership, project: Project) -> QuerySet[ProjectMember]:
+    """The people of a project the person may see (staff see all of them)."""
+    return ProjectMember.objects.filter(portal_id=membership.portal_id, project=project)

@@ -44,6 +44,7 @@ class PortalMiddleware:
             raise Http404
         request.portal = membership.portal  # type: ignore[attr-defined]
         request.membership = membership  # type: ignore[attr-defined]
-        request.session["last_portal"] = slug
+        if request.session.get("last_portal") != slug:
+            request.session["last_portal"] = slug
         timezone.activate(membership.portal.time_zone)
         return None

@@ -1,0 +1,143 @@
+"""Access declared on the view (STYLE.md 5): what a view needs is read off its decorator.
+
+    @project_permission(TASKS_EDIT, item="task")
+    def task_edit(request: PortalRequest, project: Project, task: Task) -> HttpResponse: ...
+
+`project_permission` loads the project *from the person's portal* through
+`visible_projects`, and the milestone or task *from that project*: anything
+the person cannot see, or of another portal or project, answers 404 (no
+existence leak). Then it asks `rules.can`; a refusal answers 403. The view
+receives the objects as keyword arguments instead of the ids.
+
+Every decorated view carries `required_permission`, so the authorization
+matrix (tests) can list what each URL needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django_htmx.middleware import HtmxDetails
+
+from portail.access import rules
+from portail.access.catalogue import PortalAction, validate_code
+from portail.access.selectors import (
+    visible_milestones,
+    visible_project_members,
+    visible_projects,
+    visible_tasks,
+)
+from portail.portals.models import Membership, Portal
+from portail.projects.models import Milestone, Project, ProjectMember, Task
+
+View = Callable[..., HttpResponse]
+ItemKind = Literal["milestone", "task", "member"]
+# The URL keyword that carries each item's id.
+ITEM_URL_KWARGS: dict[str, str] = {
+    "milestone": "milestone_id",
+    "task": "task_id",
+    "member": "membership_id",
+}
+
+
+class PortalRequest(HttpRequest):
+    """A request under /p/<portal_slug>/ once `PortalMiddleware` ran (for type checkers only)."""
+
+    portal: Portal
+    membership: Membership
+    htmx: HtmxDetails
+
+
+def _membership(request: HttpRequest) -> Membership:
+    membership: Membership | None = getattr(request, "membership", None)
+    if membership is None:
+        # Only reachable from a URL without <portal_slug>: a wiring mistake, answered as 404.
+        raise Http404
+    return membership
+
+
+def _load_item(
+    kind: ItemKind, membership: Membership, project: Project, item_id: Any
+) -> Milestone | Task | ProjectMember:
+    obj: Milestone | Task | ProjectMember
+    if kind == "milestone":
+        obj = get_object_or_404(visible_milestones(membership, project), pk=item_id)
+    elif kind == "task":
+        obj = get_object_or_404(
+            visible_tasks(membership, project).select_related("assignee__user"), pk=item_id
+        )
+    else:
+        obj = get_object_or_404(
+            visible_project_members(membership, project).select_related("membership__user"),
+            membership_id=item_id,
+        )
+    obj.project = project  # already loaded; saves a query in services and templates
+    return obj
+
+
+def project_permission(code: str, *, item: ItemKind | None = None) -> Callable[[View], View]:
+    """Declare that a view under /projects/<project_id>/ needs `code` (a catalogue constant).
+
+    With `item="milestone"` (`"task"`, `"member"`) the URL's `milestone_id`
+    (`task_id`, `membership_id`) is looked up within the project and the
+    permission is asked about that object. The view is called as
+    `view(request, project=..., [milestone|task|member]=..., **other_kwargs)`.
+    """
+    validate_code(code)  # a typo fails at import time, not at request time
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            membership = _membership(request)
+            kwargs.pop("portal_slug", None)
+            project = get_object_or_404(
+                visible_projects(membership).select_related("owner__user"),
+                pk=kwargs.pop("project_id"),
+            )
+            obj: Milestone | Task | ProjectMember | None = None
+            if item is not None:
+                obj = _load_item(item, membership, project, kwargs.pop(ITEM_URL_KWARGS[item]))
+                kwargs[item] = obj
+            if not rules.can(membership, project, code, obj):
+                raise PermissionDenied
+            return view(request, *args, project=project, **kwargs)
+
+        wrapper.required_permission = code  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def portal_permission(action: PortalAction) -> Callable[[View], View]:
+    """Declare that a portal-level view needs `action` (`rules.can_portal`); else 403."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            kwargs.pop("portal_slug", None)
+            if not rules.can_portal(_membership(request), action):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapper.required_permission = str(action)  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def portal_member(view: View) -> View:
+    """Declare that a view is open to every member of the portal (what they see is filtered)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        kwargs.pop("portal_slug", None)
+        _membership(request)
+        return view(request, *args, **kwargs)
+
+    wrapper.required_permission = None  # type: ignore[attr-defined]
+    return wrapper

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+
+from portail.projects import services
+from tests.conftest import World
+from tests.projects.routes import Objects
+
+
+def objects_of(project_owner_world: World, *, other: bool) -> Objects:
+    w = project_owner_world
+    project = w.other_project if other else w.project
+    owner = w.other_admin if other else w.admin
+    milestone = services.milestone_create(project=project, title="Launch")
+    task = services.task_create(project=project, title="Write copy", created_by=owner)
+    return Objects(project=project, milestone=milestone, task=task, member=owner)
+
+
+@pytest.fixture
+def ours(world: World) -> Objects:
+    """A milestone and a task in portal A's project (the member is its owner)."""
+    return objects_of(world, other=False)
+
+
+@pytest.fixture
+def theirs(world: World) -> Objects:
+    """A milestone and a task in portal B's project."""
+    return objects_of(world, other=True)

@@ -1,0 +1,66 @@
+"""The pages' query counts do not grow with the data (issue 2: django_assert_max_num_queries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.shortcuts import resolve_url
+
+from portail.projects import services
+from portail.projects.models import TaskStatus
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+# Session, user, membership, session write (3: savepoint, update, release), portals menu: 7;
+# then paginator count, the annotated list and the status counts: 10, for any number of projects.
+LIST_QUERIES = 10
+# The same 7, then project, progress, milestones, tasks, members, staff to add (exists, select):
+# 15, for any number of milestones and tasks.
+DETAIL_QUERIES = 15
+
+
+def fill_project(world: World, project: Any, milestones: int, tasks_each: int) -> None:
+    for m in range(milestones):
+        milestone = services.milestone_create(project=project, title=f"M{m}")
+        for t in range(tasks_each):
+            services.task_create(
+                project=project,
+                title=f"T{m}.{t}",
+                created_by=world.admin,
+                milestone=milestone,
+                assignee=world.manager,
+                status=TaskStatus.DONE if t % 2 else TaskStatus.OPEN,
+            )
+    services.task_create(project=project, title="loose", created_by=world.admin)
+
+
+@pytest.mark.parametrize("projects", [3, 30])
+def test_project_list_query_count_does_not_grow_with_projects(
+    world: World, django_assert_max_num_queries: Any, projects: int
+) -> None:
+    for i in range(projects - 1):  # the world already has one
+        project = services.project_create(
+            portal=world.portal, name=f"Project {i:02}", owner=world.manager
+        )
+        fill_project(world, project, milestones=2, tasks_each=2)
+    client = world.client_for(world.admin)
+    path = resolve_url("projects:list", portal_slug="acme")
+    with django_assert_max_num_queries(LIST_QUERIES):
+        response = client.get(path)
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == projects
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_project_page_query_count_does_not_grow_with_tasks(
+    world: World, django_assert_max_num_queries: Any, size: int
+) -> None:
+    fill_project(world, world.project, milestones=size, tasks_each=size)
+    client = world.client_for(world.admin)
+    path = resolve_url("projects:detail", portal_slug="acme", project_id=world.project.pk)
+    with django_assert_max_num_queries(DETAIL_QUERIES):
+        response = client.get(path)
+    assert response.status_code == 200
+    assert response.context["progress"].tasks.total == size * size + 1

@@ -1,0 +1,346 @@
+"""The staff project pages do what their buttons say, through the services."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.shortcuts import resolve_url
+
+from portail.projects import services
+from portail.projects.models import (
+    BillingMethod,
+    Milestone,
+    Project,
+    ProjectMember,
+    ProjectStatus,
+    Task,
+    TaskStatus,
+)
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def purl(name: str, project: Project, **kwargs: Any) -> str:
+    return resolve_url(f"projects:{name}", portal_slug="acme", project_id=project.pk, **kwargs)
+
+
+def detail(project: Project, anchor: str = "") -> str:
+    return purl("detail", project) + (f"#{anchor}" if anchor else "")
+
+
+# Projects ---------------------------------------------------------------------------------
+
+
+def test_manager_creates_a_project_and_lands_on_it(world: World) -> None:
+    client = world.client_for(world.manager)
+    response = client.post(
+        resolve_url("projects:create", portal_slug="acme"),
+        {
+            "name": "  Rebrand  ",
+            "description": "New logo and colours.",
+            "status": ProjectStatus.ACTIVE,
+            "start_date": "2030-01-10",
+            "end_date": "2030-03-31",
+            "owner": world.employee.pk,
+            "billing_method": BillingMethod.PROJECT_HOURS,
+            "hourly_rate": "95.50",
+            "fixed_cost": "",
+        },
+    )
+    project = Project.objects.get(name="Rebrand")
+    assert response.status_code == 302
+    assert response["Location"] == detail(project)
+    assert project.portal == world.portal
+    assert project.owner == world.employee
+    assert project.hourly_rate == Decimal("95.50")
+    assert project.end_date == date(2030, 3, 31)
+    # The owner becomes a member, so the employee now sees it.
+    assert ProjectMember.objects.filter(project=project, membership=world.employee).exists()
+    page = world.client_for(world.employee).get(detail(project))
+    assert page.status_code == 200
+    assert b"95.50 EUR per hour" in page.content
+
+
+def test_create_form_offers_the_portals_active_staff_as_owners(world: World) -> None:
+    response = world.client_for(world.admin).get(resolve_url("projects:create", portal_slug="acme"))
+    owners = set(response.context["form"].fields["owner"].queryset)
+    assert owners == {world.admin, world.manager, world.employee, world.outsider}
+    assert response.context["form"]["owner"].value() == world.admin.pk
+    assert "archived" not in dict(response.context["form"].fields["status"].choices)
+
+
+def test_edit_project_changes_it_through_the_service(world: World) -> None:
+    client = world.client_for(world.employee)
+    page = client.get(purl("edit", world.project))
+    assert page.context["form"]["name"].value() == "Website"
+    response = client.post(
+        purl("edit", world.project),
+        {
+            "name": "Website v2",
+            "description": "",
+            "status": ProjectStatus.ON_HOLD,
+            "start_date": "",
+            "end_date": "",
+            "owner": world.admin.pk,
+            "billing_method": BillingMethod.FIXED_COST,
+            "hourly_rate": "",
+            "fixed_cost": "12000",
+        },
+    )
+    assert response.status_code == 302
+    world.project.refresh_from_db()
+    assert world.project.name == "Website v2"
+    assert world.project.status == ProjectStatus.ON_HOLD
+    assert world.project.fixed_cost == Decimal("12000")
+
+
+def test_archive_hides_the_project_from_the_list_and_restore_brings_it_back(world: World) -> None:
+    client = world.client_for(world.admin)
+    list_url = resolve_url("projects:list", portal_slug="acme")
+    assert client.post(purl("archive", world.project)).status_code == 302
+    world.project.refresh_from_db()
+    assert world.project.status == ProjectStatus.ARCHIVED
+    assert world.project.archived_at is not None
+    assert b"Website" not in client.get(list_url).content
+    archived = client.get(list_url, {"status": "archived"})
+    assert [row.project for row in archived.context["rows"]] == [world.project]
+    page = client.get(detail(world.project))
+    assert b"This project was archived on" in page.content
+
+    assert client.post(purl("restore", world.project)).status_code == 302
+    world.project.refresh_from_db()
+    assert world.project.status == ProjectStatus.ACTIVE
+    assert world.project.archived_at is None
+    assert b"Website" in client.get(list_url).content
+
+
+def test_list_ignores_an_unknown_status_filter(world: World) -> None:
+    response = world.client_for(world.admin).get(
+        resolve_url("projects:list", portal_slug="acme"), {"status": "nonsense"}
+    )
+    assert response.status_code == 200
+    assert response.context["status"] == "current"
+
+
+def test_project_page_shows_overview_milestones_and_tasks(world: World) -> None:
+    milestone = services.milestone_create(project=world.project, title="Design phase")
+    services.task_create(
+        project=world.project,
+        title="Wireframes",
+        created_by=world.admin,
+        milestone=milestone,
+        assignee=world.employee,
+    )
+    services.task_create(
+        project=world.project, title="Hosting", created_by=world.admin, status=TaskStatus.DONE
+    )
+    response = world.client_for(world.employee).get(detail(world.project))
+    content = response.content.decode()
+    for text in ("Website", "Design phase", "Wireframes", "Hosting", "Emma Employee", "Ada Admin"):
+        assert text in content
+    assert "1/2 tasks · 50 %" in content
+    assert "Tasks without a milestone" in content
+
+
+# Members ----------------------------------------------------------------------------------
+
+
+def test_add_and_remove_a_staff_member(world: World) -> None:
+    client = world.client_for(world.manager)
+    response = client.post(purl("member-add", world.project), {"membership": world.outsider.pk})
+    assert response.status_code == 302
+    assert response["Location"] == detail(world.project, "members")
+    assert world.client_for(world.outsider).get(detail(world.project)).status_code == 200
+
+    response = client.post(purl("member-remove", world.project, membership_id=world.outsider.pk))
+    assert response.status_code == 302
+    assert not ProjectMember.objects.filter(
+        project=world.project, membership=world.outsider
+    ).exists()
+    assert world.client_for(world.outsider).get(detail(world.project)).status_code == 404
+
+
+def test_the_owner_cannot_be_removed(world: World) -> None:
+    client = world.client_for(world.manager)
+    response = client.post(
+        purl("member-remove", world.project, membership_id=world.admin.pk), follow=True
+    )
+    assert b"The project owner cannot leave the project." in response.content
+    assert ProjectMember.objects.filter(project=world.project, membership=world.admin).exists()
+
+
+def test_adding_someone_of_another_portal_names_the_field(world: World) -> None:
+    client = world.client_for(world.admin)
+    response = client.post(purl("member-add", world.project), {"membership": world.other_admin.pk})
+    assert response.status_code == 200
+    assert "membership" in response.context["member_form"].errors
+    assert not ProjectMember.objects.filter(membership=world.other_admin, project=world.project)
+
+
+# Milestones -------------------------------------------------------------------------------
+
+
+def test_milestone_add_edit_close_reopen_delete(world: World) -> None:
+    client = world.client_for(world.employee)
+    assert client.get(purl("milestone-create", world.project)).status_code == 200
+    response = client.post(
+        purl("milestone-create", world.project),
+        {"title": "Launch", "description": "", "start_date": "2030-05-01", "due_date": ""},
+    )
+    milestone = Milestone.objects.get(project=world.project)
+    assert response["Location"] == detail(world.project, f"milestone-{milestone.pk}")
+    assert milestone.portal_id == world.portal.pk
+
+    edit = purl("milestone-edit", world.project, milestone_id=milestone.pk)
+    assert client.get(edit).context["form"]["title"].value() == "Launch"
+    client.post(edit, {"title": "Go live", "start_date": "2030-05-01", "due_date": "2030-06-01"})
+    milestone.refresh_from_db()
+    assert (milestone.title, milestone.due_date) == ("Go live", date(2030, 6, 1))
+
+    client.post(purl("milestone-close", world.project, milestone_id=milestone.pk))
+    milestone.refresh_from_db()
+    assert milestone.is_closed
+    page = client.get(detail(world.project))
+    assert b"Reopen" in page.content
+
+    client.post(purl("milestone-reopen", world.project, milestone_id=milestone.pk))
+    milestone.refresh_from_db()
+    assert not milestone.is_closed
+
+    task = services.task_create(
+        project=world.project, title="Stays", created_by=None, milestone=milestone
+    )
+    client.post(purl("milestone-delete", world.project, milestone_id=milestone.pk))
+    assert not Milestone.objects.filter(pk=milestone.pk).exists()
+    task.refresh_from_db()
+    assert task.milestone_id is None
+
+
+# Tasks ------------------------------------------------------------------------------------
+
+
+def test_quick_add_creates_an_open_task_in_the_milestone(world: World) -> None:
+    milestone = services.milestone_create(project=world.project, title="Design")
+    client = world.client_for(world.employee)
+    response = client.post(
+        purl("task-create", world.project), {"title": "Logo", "milestone": milestone.pk}
+    )
+    task = Task.objects.get(title="Logo")
+    assert response["Location"] == detail(world.project, f"task-{task.pk}")
+    assert task.milestone == milestone
+    assert task.status == TaskStatus.OPEN
+    assert task.created_by == world.employee
+    assert task.portal_id == world.portal.pk
+
+
+def test_task_form_preselects_the_milestone_it_was_opened_from(world: World) -> None:
+    milestone = services.milestone_create(project=world.project, title="Design")
+    response = world.client_for(world.admin).get(
+        purl("task-create", world.project), {"milestone": milestone.pk}
+    )
+    assert response.context["form"]["milestone"].value() == str(milestone.pk)
+
+
+def test_edit_task_with_every_field(world: World) -> None:
+    milestone = services.milestone_create(project=world.project, title="Build")
+    task = services.task_create(project=world.project, title="Draft", created_by=world.admin)
+    client = world.client_for(world.admin)
+    edit = purl("task-edit", world.project, task_id=task.pk)
+    assert client.get(edit).status_code == 200
+    response = client.post(
+        edit,
+        {
+            "title": "Final",
+            "description": "All pages",
+            "status": TaskStatus.IN_PROGRESS,
+            "due_date": "2030-02-01",
+            "milestone": milestone.pk,
+            "assignee": world.employee.pk,
+        },
+    )
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.title, task.status, task.milestone, task.assignee) == (
+        "Final",
+        TaskStatus.IN_PROGRESS,
+        milestone,
+        world.employee,
+    )
+    assert task.due_date == date(2030, 2, 1)
+
+
+def test_ticking_a_task_without_javascript_redirects_back_to_it(world: World) -> None:
+    task = services.task_create(project=world.project, title="Draft", created_by=world.admin)
+    client = world.client_for(world.employee)
+    response = client.post(purl("task-done", world.project, task_id=task.pk))
+    assert response.status_code == 302
+    assert response["Location"] == detail(world.project, f"task-{task.pk}")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
+    assert task.completed_at is not None
+
+    client.post(purl("task-reopen", world.project, task_id=task.pk))
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN
+    assert task.completed_at is None
+
+
+def test_ticking_a_task_with_htmx_returns_the_row_and_the_new_progress(world: World) -> None:
+    milestone = services.milestone_create(project=world.project, title="Design")
+    task = services.task_create(
+        project=world.project, title="Logo", created_by=world.admin, milestone=milestone
+    )
+    services.task_create(project=world.project, title="Other", created_by=world.admin)
+    client = world.client_for(world.employee)
+    response = client.post(
+        purl("task-done", world.project, task_id=task.pk), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.lstrip().startswith(f'<li class="task is-done" id="task-{task.pk}">')
+    # The row now offers to reopen, and the bars moved, out of band.
+    assert purl("task-reopen", world.project, task_id=task.pk) in content
+    assert 'id="project-progress" hx-swap-oob="true"' in content
+    assert "1/2 tasks · 50 %" in content
+    assert f'id="milestone-{milestone.pk}-progress" hx-swap-oob="true"' in content
+    assert "1/1 tasks · 100 %" in content
+    assert "<html" not in content
+
+
+def test_htmx_tick_of_a_task_without_milestone_updates_only_the_project_bar(world: World) -> None:
+    task = services.task_create(project=world.project, title="Loose", created_by=world.admin)
+    response = world.client_for(world.admin).post(
+        purl("task-done", world.project, task_id=task.pk), HTTP_HX_REQUEST="true"
+    )
+    content = response.content.decode()
+    assert 'id="project-progress"' in content
+    assert "milestone-" not in content
+
+
+def test_delete_task(world: World) -> None:
+    task = services.task_create(project=world.project, title="Oops", created_by=world.admin)
+    response = world.client_for(world.employee).post(
+        purl("task-delete", world.project, task_id=task.pk)
+    )
+    assert response.status_code == 302
+    assert not Task.objects.filter(pk=task.pk).exists()
+
+
+def test_every_page_renders_for_an_employee_on_the_project(world: World) -> None:
+    """Every GET page renders for an employee on the project (templates resolve every URL)."""
+    milestone = services.milestone_create(project=world.project, title="M")
+    task = services.task_create(project=world.project, title="T", created_by=world.admin)
+    client = world.client_for(world.employee)
+    for path in (
+        detail(world.project),
+        purl("edit", world.project),
+        purl("milestone-create", world.project),
+        purl("milestone-edit", world.project, milestone_id=milestone.pk),
+        purl("task-create", world.project),
+        purl("task-edit", world.project, task_id=task.pk),
+    ):
+        assert client.get(path).status_code == 200, path
