@@ -230,5 +230,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }
