@@ -62,7 +62,10 @@ def email_render(
             "base_url": settings.PORTAIL_BASE_URL,
             **context,
         }
-        subject = " ".join(render_to_string(f"emails/{template}.subject.txt", full_context).split())
+        # One line; collapse ASCII whitespace only, so French non-breaking spaces survive.
+        subject = re.sub(
+            r"[ \t\r\n]+", " ", render_to_string(f"emails/{template}.subject.txt", full_context)
+        ).strip(" ")
         full_context["subject"] = subject
         text = render_to_string(f"emails/{template}.txt", full_context)
         html = render_to_string(f"emails/{template}.html", full_context)
