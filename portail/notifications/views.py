@@ -31,8 +31,8 @@ def _outbox_url(portal: Portal, status: str | None) -> str:
     return f"{url}?{urlencode({'status': status})}" if status else url
 
 
-@require_GET
 @portal_permission(PortalAction.VIEW_OUTBOX)
+@require_GET
 def outbox(request: PortalRequest) -> HttpResponse:
     status = _status_filter(request.GET.get("status"))
     emails = selectors.outbox_emails(portal=request.portal, status=status)
@@ -54,8 +54,8 @@ def outbox(request: PortalRequest) -> HttpResponse:
     )
 
 
-@require_POST
 @portal_permission(PortalAction.VIEW_OUTBOX)
+@require_POST
 def retry(request: PortalRequest, email_id: int) -> HttpResponse:
     email = get_object_or_404(selectors.outbox_emails(portal=request.portal), pk=email_id)
     try:

@@ -4,11 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
+from portail.access.decorators import portal_member
 from portail.portals.selectors import memberships_for_user
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """After sign-in: straight into the only portal, or the last one used, else pick one."""
     memberships = list(memberships_for_user(user=request.user))  # type: ignore[arg-type]
@@ -22,11 +25,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def portal_picker(request: HttpRequest) -> HttpResponse:
     memberships = list(memberships_for_user(user=request.user))  # type: ignore[arg-type]
     return render(request, "portals/picker.html", {"memberships": memberships})
 
 
-def dashboard(request: HttpRequest, portal_slug: str) -> HttpResponse:
+@portal_member
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
     """A portal's front page is its project list, for staff and clients alike."""
-    return redirect(reverse("projects:list", kwargs={"portal_slug": portal_slug}))
+    slug = request.portal.slug  # type: ignore[attr-defined]
+    return redirect(reverse("projects:list", kwargs={"portal_slug": slug}))
