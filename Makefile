@@ -1,6 +1,10 @@
 # Portail: the two commands are `make run` and `make test` (see README.md).
 SHELL := /bin/bash
-PYTHON ?= python3
+# The first Python >= 3.11 on the PATH; override with `make run PYTHON=/path/to/python3.12`.
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	if command -v $$p >/dev/null 2>&1 && \
+	   $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
+	echo $$p; break; fi; done)
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
@@ -9,9 +13,12 @@ TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint fmt install install-test migrate demo bench clean
+.PHONY: run test lint fmt bench install install-test migrate demo clean
 
 $(PY):
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "Portail needs Python 3.11 or newer (python3 --version). Install it, or" >&2; \
+		echo "run: make run PYTHON=/path/to/python3.11" >&2; exit 1; fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
@@ -33,12 +40,18 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo
 
+# The web server and the task worker together; Ctrl-C stops both.
 run: demo
 	@$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
+# The whole suite; one test: make test PYTEST_ARGS='tests/portals -k demo'
 test: install-test
-	@bash scripts/ensure-chromium
+	@bash scripts/ensure-test-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Page timings and query counts against their targets (benchmarks/pages.py).
+bench: install
+	$(PY) benchmarks/pages.py
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -189,9 +189,10 @@ STORAGES = {
 }
 
 # Email: every message is an outbox row first (portail.notifications), sent by the worker.
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "")
-if not EMAIL_CONFIG.get("EMAIL_BACKEND"):
+_EMAIL_URL: str = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "")
+if not _EMAIL_URL:
     raise ImproperlyConfigured("EMAIL_URL must be set when DEBUG is false (smtp://...).")
+EMAIL_CONFIG = environ.Env.email_url_config(_EMAIL_URL)
 vars().update(EMAIL_CONFIG)
 # A stuck SMTP server must not hold a worker: never more than 10 seconds.
 EMAIL_TIMEOUT = min(env.int("EMAIL_TIMEOUT", default=10), 10)
