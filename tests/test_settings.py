@@ -67,3 +67,16 @@ def test_production_mode_refuses_to_start_without(
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {message}" in result.stderr
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_sqlite_database_runs_in_wal_mode(tmp_path: Path) -> None:
+    """WAL lets the web server read while the worker writes (the SQLite default)."""
+    probe = (
+        "from django.db import connection; c = connection.cursor(); "
+        "c.execute('PRAGMA journal_mode'); print('journal_mode=' + c.fetchone()[0])"
+    )
+    result = manage(
+        tmp_path, "shell", "-c", probe, DATABASE_URL=f"sqlite:///{tmp_path / 'wal.sqlite3'}"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "journal_mode=wal" in result.stdout
