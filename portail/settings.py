@@ -7,10 +7,12 @@ here, add it there too. Development defaults are safe; production mode
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import sys
 import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -47,7 +49,19 @@ ALLOWED_HOSTS: list[str] = env.list(
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is false.")
 
-PORTAIL_BASE_URL: str = env.str("PORTAIL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PORTAIL_BASE_URL: str = env.str(
+    "PORTAIL_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else ""
+).rstrip("/")
+if not PORTAIL_BASE_URL:
+    raise ImproperlyConfigured(
+        "PORTAIL_BASE_URL must be set when DEBUG is false (e.g. https://portail.example.com)."
+    )
+_base = urlsplit(PORTAIL_BASE_URL)
+if _base.scheme not in ("http", "https") or not _base.netloc or _base.path or _base.query:
+    raise ImproperlyConfigured(
+        f"PORTAIL_BASE_URL must be a scheme and host only, such as https://portail.example.com "
+        f"(got {PORTAIL_BASE_URL!r})."
+    )
 CSRF_TRUSTED_ORIGINS = [PORTAIL_BASE_URL]
 
 INSTALLED_APPS = [
@@ -161,6 +175,11 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+AXES_USERNAME_CALLABLE = "portail.accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "portail.accounts.lockout.client_ip"
+# Reverse proxies in front of the web servers (nginx, a load balancer…): 0 when
+# gunicorn faces the clients. Behind N proxies the client is read from X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Internationalisation: English and French everywhere.
 LANGUAGE_CODE: str = env.str("LANGUAGE_CODE", default="en")
@@ -198,7 +217,8 @@ vars().update(EMAIL_CONFIG)
 EMAIL_TIMEOUT = min(env.int("EMAIL_TIMEOUT", default=10), 10)
 DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Portail <portail@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+# Temporary failures are retried with backoff for this long, then the email is failed.
+OUTBOX_GIVE_UP_AFTER = dt.timedelta(hours=env.int("OUTBOX_GIVE_UP_HOURS", default=48))
 OUTBOX_REAP_INTERVAL = env.int("OUTBOX_REAP_INTERVAL", default=60)  # seconds
 
 # Background work: django-tasks with the database as the queue (`manage.py run_worker`).

@@ -55,6 +55,7 @@ def test_check_deploy_passes_in_production_mode(tmp_path: Path) -> None:
         ("SECRET_KEY", "SECRET_KEY must be set when DEBUG is false."),
         ("ALLOWED_HOSTS", "ALLOWED_HOSTS must be set when DEBUG is false."),
         ("EMAIL_URL", "EMAIL_URL must be set when DEBUG is false"),
+        ("PORTAIL_BASE_URL", "PORTAIL_BASE_URL must be set when DEBUG is false"),
     ],
 )
 def test_production_mode_refuses_to_start_without(
@@ -80,3 +81,9 @@ def test_sqlite_database_runs_in_wal_mode(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "journal_mode=wal" in result.stdout
+
+
+def test_a_base_url_with_a_path_is_refused(tmp_path: Path) -> None:
+    result = manage(tmp_path, "check", **{**PRODUCTION, "PORTAIL_BASE_URL": "portail.example.com"})
+    assert result.returncode != 0
+    assert "PORTAIL_BASE_URL must be a scheme and host only" in result.stderr

@@ -7,7 +7,8 @@ outcome decides the row's next state:
 - sent: the SMTP server accepted the message;
 - temporary failure (SMTP 4xx, server disconnected, connection refused,
   timeout, any other network error): back to queued with an exponential
-  backoff, until `settings.OUTBOX_MAX_ATTEMPTS` attempts, then failed;
+  backoff, for `settings.OUTBOX_GIVE_UP_AFTER` after the email was written
+  (an SMTP outage of a day loses nothing), then failed;
 - permanent failure (SMTP 5xx, every recipient refused with 5xx, a message
   that cannot be built): failed at once, shown to admins on the outbox page.
 
@@ -188,9 +189,9 @@ def _record_failure(email: OutboundEmail, *, temporary: bool, error: str) -> Att
     ours = OutboundEmail.objects.filter(
         pk=email.pk, status=EmailStatus.SENDING, claimed_at=email.claimed_at
     )
-    max_attempts: int = settings.OUTBOX_MAX_ATTEMPTS
-    if temporary and email.attempts < max_attempts:
-        retry_at = timezone.now() + backoff_delay(email.attempts)
+    retry_at = timezone.now() + backoff_delay(email.attempts)
+    give_up_at: dt.datetime = email.created_at + settings.OUTBOX_GIVE_UP_AFTER
+    if temporary and retry_at < give_up_at:
         updated = ours.update(
             status=EmailStatus.QUEUED, next_attempt_at=retry_at, claimed_at=None, last_error=error
         )

@@ -137,19 +137,19 @@ def outbox_reap(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     stuck = Q(status=EmailStatus.SENDING, claimed_at__lt=now - REAP_STUCK_AFTER)
     lost = Q(status=EmailStatus.QUEUED, next_attempt_at__lt=now - REAP_LOST_AFTER)
-    max_attempts: int = settings.OUTBOX_MAX_ATTEMPTS
+    written_before: dt.datetime = now - settings.OUTBOX_GIVE_UP_AFTER
     with transaction.atomic():
         rows = list(
             OutboundEmail.objects.select_for_update(skip_locked=True)
             .filter(stuck | lost)
             .order_by("pk")
-            .values_list("pk", "status", "attempts")[:REAP_BATCH]
+            .values_list("pk", "status", "created_at")[:REAP_BATCH]
         )
         stuck_ids = [pk for pk, status, _n in rows if status == EmailStatus.SENDING]
         give_up_ids = [
             pk
-            for pk, status, attempts in rows
-            if status == EmailStatus.SENDING and attempts >= max_attempts
+            for pk, status, created_at in rows
+            if status == EmailStatus.SENDING and created_at < written_before
         ]
         rescue_ids = [pk for pk in stuck_ids if pk not in give_up_ids]
         lost_ids = [pk for pk, status, _n in rows if status == EmailStatus.QUEUED]
@@ -157,9 +157,7 @@ def outbox_reap(*, now: dt.datetime | None = None) -> int:
             OutboundEmail.objects.filter(pk__in=give_up_ids).update(
                 status=EmailStatus.FAILED,
                 claimed_at=None,
-                last_error=(
-                    f"The worker stopped while sending (gave up after {max_attempts} attempts)."
-                ),
+                last_error="The worker stopped while sending, and the email is too old to retry.",
             )
         if rescue_ids:
             OutboundEmail.objects.filter(pk__in=rescue_ids).update(

@@ -25,7 +25,11 @@ class PortalMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.portal = None  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # A worker thread serves many portals: one's time zone must not leak to the next.
+            timezone.deactivate()
 
     def process_view(
         self,

@@ -325,11 +325,14 @@ def task_update(*, task: Task, **changes: Any) -> Task:
     unknown = set(changes) - set(TASK_FIELDS)
     if unknown:
         raise TypeError(f"task_update got unknown fields: {sorted(unknown)}")
-    project = task.project
+    # Check only references that change: a task keeps an assignee who has since left
+    # the project, and ticking it done must still work.
+    milestone = changes.get("milestone")
+    assignee = changes.get("assignee")
     _check_task_refs(
-        project,
-        changes.get("milestone", task.milestone),
-        changes.get("assignee", task.assignee),
+        task.project,
+        milestone if milestone is not None and milestone.pk != task.milestone_id else None,
+        assignee if assignee is not None and assignee.pk != task.assignee_id else None,
     )
     if "title" in changes:
         changes["title"] = changes["title"].strip()

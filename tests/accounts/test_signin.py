@@ -149,3 +149,50 @@ def test_change_password_refuses_a_wrong_old_password(world: World) -> None:
     )
     assert response.status_code == 200
     assert response.context["form"].errors["old_password"]
+
+
+def test_lockout_counts_every_case_of_an_address_as_one_person(
+    client: Client, world: World, settings: Settings
+) -> None:
+    settings.AXES_FAILURE_LIMIT = 3
+    for variant in ("employee@acme.test", "Employee@acme.test", "EMPLOYEE@ACME.test"):
+        client.post(reverse("accounts:signin"), {"username": variant, "password": "wrong"})
+    response = client.post(
+        reverse("accounts:signin"), {"username": "eMployee@acme.test", "password": PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_behind_a_trusted_proxy_the_lockout_is_per_client_address(
+    world: World, settings: Settings
+) -> None:
+    """Behind a reverse proxy, one attacker cannot lock the person out everywhere."""
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.TRUSTED_PROXY_COUNT = 1
+    attacker, person = Client(), Client()
+    for _ in range(3):
+        attacker.post(
+            reverse("accounts:signin"),
+            {"username": "employee@acme.test", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+        )
+    blocked = attacker.post(
+        reverse("accounts:signin"),
+        {"username": "employee@acme.test", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+    )
+    assert blocked.status_code == 429
+    # A client cannot pick its address: only the entry our proxy appended counts.
+    spoofed = attacker.post(
+        reverse("accounts:signin"),
+        {"username": "employee@acme.test", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.9",
+    )
+    assert spoofed.status_code == 429
+    welcome = person.post(
+        reverse("accounts:signin"),
+        {"username": "employee@acme.test", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.7",
+    )
+    assert welcome.status_code == 302

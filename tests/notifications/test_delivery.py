@@ -139,10 +139,11 @@ def test_a_recipient_refused_with_450_is_retried(
     assert len(smtp_server.messages) == 1
 
 
-def test_it_gives_up_after_the_maximum_number_of_attempts(
+def test_it_gives_up_when_the_next_try_would_be_past_the_give_up_time(
     smtp_server: RecordingHandler, person: User, settings: Settings
 ) -> None:
-    settings.OUTBOX_MAX_ATTEMPTS = 3
+    # Backoff 30 s then 60 s fit in two minutes; the third wait (2 min) does not.
+    settings.OUTBOX_GIVE_UP_AFTER = dt.timedelta(minutes=2)
     smtp_server.data_answers = ["421 4.7.0 Try again later"] * 5
     email = queue_reset_email(person)
 

@@ -210,20 +210,25 @@ def test_the_reaper_requeues_a_row_stuck_in_sending_and_one_whose_task_was_lost(
 
 
 @pytest.mark.django_db
-def test_the_reaper_fails_a_stuck_row_that_had_its_last_attempt(
+def test_the_reaper_fails_a_stuck_row_written_before_the_give_up_time(
     settings: Settings,
 ) -> None:
-    settings.OUTBOX_MAX_ATTEMPTS = 3
+    settings.OUTBOX_GIVE_UP_AFTER = dt.timedelta(hours=48)
     now = timezone.now()
     email = make_row(
-        status=EmailStatus.SENDING, attempts=3, claimed_at=now - dt.timedelta(minutes=6)
+        status=EmailStatus.SENDING,
+        attempts=30,
+        claimed_at=now - dt.timedelta(minutes=6),
+        created_at=now - dt.timedelta(hours=49),
     )
 
     assert services.outbox_reap(now=now) == 0
 
     email.refresh_from_db()
     assert email.status == EmailStatus.FAILED
-    assert email.last_error == "The worker stopped while sending (gave up after 3 attempts)."
+    assert (
+        email.last_error == "The worker stopped while sending, and the email is too old to retry."
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.shortcuts import resolve_url
 
 from portail.projects import services
@@ -287,6 +288,28 @@ def test_ticking_a_task_without_javascript_redirects_back_to_it(world: World) ->
     task.refresh_from_db()
     assert task.status == TaskStatus.OPEN
     assert task.completed_at is None
+
+
+def test_a_task_whose_assignee_left_the_project_can_still_be_ticked_done(world: World) -> None:
+    task = services.task_create(
+        project=world.project, title="Draft", created_by=world.admin, assignee=world.employee
+    )
+    services.project_member_remove(project=world.project, membership=world.employee)
+    client = world.client_for(world.admin)
+    response = client.post(purl("task-done", world.project, task_id=task.pk))
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
+    assert task.assignee == world.employee  # the record of who did it stays
+
+
+def test_moving_a_task_to_someone_not_on_the_project_is_refused(world: World) -> None:
+    task = services.task_create(project=world.project, title="Draft", created_by=world.admin)
+    with pytest.raises(ValidationError) as error:
+        services.task_update(task=task, assignee=world.outsider)
+    assert "assignee" in error.value.message_dict
+    task.refresh_from_db()
+    assert task.assignee is None
 
 
 def test_ticking_a_task_with_htmx_returns_the_row_and_the_new_progress(world: World) -> None:
