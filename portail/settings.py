@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "portail.access",
     "portail.projects",
     "portail.notifications",
+    "portail.demo",
 ]
 
 MIDDLEWARE = [

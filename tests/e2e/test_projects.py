@@ -9,7 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from portail.portals.management.commands.load_demo import ALICE, DEMO_PASSWORD
+from portail.demo.management.commands.load_demo import ALICE, DEMO_PASSWORD
 from portail.projects.models import Task, TaskStatus
 
 NEW_TASK = "Send the launch newsletter"

@@ -1,9 +1,11 @@
 """`manage.py load_demo`: the demo portal "Studio Demo" (/p/demo/), idempotently.
 
-Every row is looked up by its natural key (email, portal slug, project name,
-milestone and task title) and created only when missing, so running the
-command again changes nothing, and whatever someone changed in the demo stays.
-Dates are relative to the day the rows are first created.
+`make run` runs it at every start: once the demo portal exists it is left
+alone, so whatever someone changed, renamed or deleted in the demo stays as
+they left it. `--refresh` fills in what is missing instead: every row is
+looked up by its natural key (email, portal slug, project name, milestone and
+task title) and created only when missing. Dates are relative to the day the
+rows are first created.
 
 `manage.py serve` prints the sign-ins from the constants below; the README
 lists them too, so if they change, update README.md ("Try it").
@@ -188,6 +190,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
+            "--refresh",
+            action="store_true",
+            help="When the demo portal exists, create whatever of it is missing (by name).",
+        )
+        parser.add_argument(
             "--allow-production",
             action="store_true",
             help="Load even when DEBUG is false (the demo password is public: don't).",
@@ -199,11 +206,16 @@ class Command(BaseCommand):
                 "Refusing to load the demo with DEBUG=false: its accounts have a published "
                 "password. Pass --allow-production if this really is a throw-away installation."
             )
+        if not options["refresh"] and Portal.objects.filter(slug=DEMO_PORTAL_SLUG).exists():
+            self.stdout.write(
+                "Demo portal already loaded; left as it is (--refresh fills in what is missing)."
+            )
+            return
         created = self.load()
         if created:
             self.stdout.write(self.style.SUCCESS(f"Demo portal loaded ({created} rows created)."))
         else:
-            self.stdout.write("Demo portal already loaded; nothing to do.")
+            self.stdout.write("Demo portal already loaded; nothing was missing.")
 
     @transaction.atomic
     def load(self) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from portail.portals.management.commands.load_demo import DEMO_PASSWORD, DEMO_PEOPLE
+from portail.demo.management.commands.load_demo import DEMO_PASSWORD, DEMO_PEOPLE
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads children from /proc")

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from portail.portals.management.commands.load_demo import (
+from portail.demo.management.commands.load_demo import (
     CLIENT,
     DEMO_PASSWORD,
     DEMO_PEOPLE,
@@ -81,6 +81,9 @@ class Command(BaseCommand):
         else:
             worker_argv.append("--reload")
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+        # Links in emails point at this server unless the address was set on purpose.
+        browsable = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        env.setdefault("PORTAIL_BASE_URL", f"http://{browsable}:{port}")
         children: dict[str, subprocess.Popen[bytes]] = {}
         stopping: list[int] = []
 
