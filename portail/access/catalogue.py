@@ -99,9 +99,3 @@ def validate_code(code: str) -> str:
 def split(code: str) -> tuple[str, Action]:
     module, _sep, action = validate_code(code).partition(".")
     return module, Action(action)
-
-
-# Portal-level questions are separate from project-level ones (STYLE.md, 4).
-class PortalAction(StrEnum):
-    CREATE_PROJECTS = "portal.create_projects"
-    VIEW_OUTBOX = "portal.view_outbox"

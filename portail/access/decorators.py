@@ -20,22 +20,21 @@ from functools import wraps
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django_htmx.middleware import HtmxDetails
 
 from portail.access import rules
-from portail.access.catalogue import PortalAction, validate_code
+from portail.access.catalogue import validate_code
 from portail.access.selectors import (
     visible_milestones,
     visible_project_members,
     visible_projects,
     visible_tasks,
 )
-from portail.portals.models import Membership, Portal
+from portail.portals.decorators import View, current_membership
+from portail.portals.models import Membership
 from portail.projects.models import Milestone, Project, ProjectMember, Task
 
-View = Callable[..., HttpResponse]
 ItemKind = Literal["milestone", "task", "member"]
 # The URL keyword that carries each item's id.
 ITEM_URL_KWARGS: dict[str, str] = {
@@ -43,22 +42,6 @@ ITEM_URL_KWARGS: dict[str, str] = {
     "task": "task_id",
     "member": "membership_id",
 }
-
-
-class PortalRequest(HttpRequest):
-    """A request under /p/<portal_slug>/ once `PortalMiddleware` ran (for type checkers only)."""
-
-    portal: Portal
-    membership: Membership
-    htmx: HtmxDetails
-
-
-def _membership(request: HttpRequest) -> Membership:
-    membership: Membership | None = getattr(request, "membership", None)
-    if membership is None:
-        # Only reachable from a URL without <portal_slug>: a wiring mistake, answered as 404.
-        raise Http404
-    return membership
 
 
 def _load_item(
@@ -93,7 +76,7 @@ def project_permission(code: str, *, item: ItemKind | None = None) -> Callable[[
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            membership = _membership(request)
+            membership = current_membership(request)
             kwargs.pop("portal_slug", None)
             project = get_object_or_404(
                 visible_projects(membership).select_related("owner__user"),
@@ -111,33 +94,3 @@ def project_permission(code: str, *, item: ItemKind | None = None) -> Callable[[
         return wrapper
 
     return decorator
-
-
-def portal_permission(action: PortalAction) -> Callable[[View], View]:
-    """Declare that a portal-level view needs `action` (`rules.can_portal`); else 403."""
-
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            kwargs.pop("portal_slug", None)
-            if not rules.can_portal(_membership(request), action):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        wrapper.required_permission = str(action)  # type: ignore[attr-defined]
-        return wrapper
-
-    return decorator
-
-
-def portal_member(view: View) -> View:
-    """Declare that a view is open to every member of the portal (what they see is filtered)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        kwargs.pop("portal_slug", None)
-        _membership(request)
-        return view(request, *args, **kwargs)
-
-    wrapper.required_permission = None  # type: ignore[attr-defined]
-    return wrapper

@@ -1,8 +1,8 @@
 """The one place that answers "may this person do this here?" (PE5).
 
 Project-level: `can(membership, project, code, obj=None)` and
-`permissions(membership, project)`. Portal-level: `can_portal(membership,
-action)`. Querysets of project data for a person come from the selectors
+`permissions(membership, project)`. Portal-level questions are in
+`portail.access.portal`. Querysets of project data for a person come from the selectors
 in `portail.access.selectors`, which filter in SQL.
 
 Staff rules (DESIGN.md): admins and managers may do everything in every
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from portail.access.catalogue import CODES, MODULES, Action, Level, PortalAction, split
-from portail.portals.models import Membership, StaffRole
+from portail.access.catalogue import CODES, Level, split
+from portail.portals.models import Membership
 from portail.projects.models import Project
 
 PermissionSet = dict[str, Level]
@@ -68,27 +68,6 @@ def can(
             getattr(obj, "assignee_id", None),
         )
     return False
-
-
-def can_portal(membership: Membership | None, action: PortalAction) -> bool:
-    """Portal-level questions: admin-only unless a rule says otherwise."""
-    if membership is None or not membership.is_active or not membership.is_staff:
-        return False
-    if action == PortalAction.CREATE_PROJECTS:
-        return membership.role in (StaffRole.ADMIN, StaffRole.MANAGER)
-    return membership.role == StaffRole.ADMIN
-
-
-def grid(perms: PermissionSet) -> list[tuple[str, list[tuple[Action, Level | None]]]]:
-    """Rows of (module, [(action, level or None if the pair does not exist)]) for display."""
-    rows = []
-    for module in MODULES:
-        cells = [
-            (action, perms.get(f"{module.key}.{action}") if action in module.actions else None)
-            for action in Action
-        ]
-        rows.append((module.key, cells))
-    return rows
 
 
 def abilities(

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from portail.access.catalogue import PortalAction
-from portail.access.decorators import PortalRequest, portal_permission
+from portail.access.portal import PortalAction, portal_permission
 from portail.notifications import selectors, services
 from portail.notifications.models import EmailStatus
+from portail.portals.decorators import PortalRequest
 from portail.portals.models import Portal
 
 PAGE_SIZE = 50

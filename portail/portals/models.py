@@ -64,14 +64,6 @@ class MembershipStatus(models.TextChoices):
     DEACTIVATED = "deactivated", _("Deactivated")
 
 
-class MembershipQuerySet(models.QuerySet["Membership"]):
-    def active(self) -> MembershipQuerySet:
-        return self.filter(status=MembershipStatus.ACTIVE)
-
-    def staff(self) -> MembershipQuerySet:
-        return self.filter(kind=MembershipKind.STAFF)
-
-
 class Membership(models.Model):
     """A person in a portal: staff (with a role) or client."""
 
@@ -91,8 +83,6 @@ class Membership(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
-
-    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("membership")

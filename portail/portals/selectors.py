@@ -4,7 +4,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from portail.accounts.models import User
-from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
+from portail.portals.models import Membership, MembershipStatus
 
 
 def active_membership(*, user: User | AnonymousUser, portal_slug: str) -> Membership | None:
@@ -24,12 +24,4 @@ def memberships_for_user(*, user: User) -> QuerySet[Membership]:
         Membership.objects.select_related("portal")
         .filter(user=user, status=MembershipStatus.ACTIVE)
         .order_by("portal__name")
-    )
-
-
-def staff_members(*, portal: Portal) -> QuerySet[Membership]:
-    return (
-        Membership.objects.select_related("user")
-        .filter(portal=portal, kind=MembershipKind.STAFF, status=MembershipStatus.ACTIVE)
-        .order_by("user__full_name", "user__email")
     )

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from portail.access.decorators import portal_member
+from portail.portals.decorators import portal_member
 from portail.portals.selectors import memberships_for_user
 
 

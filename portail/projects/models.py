@@ -228,3 +228,10 @@ class Task(models.Model):
     @property
     def is_done(self) -> bool:
         return self.status == TaskStatus.DONE
+
+    @property
+    def is_overdue(self) -> bool:
+        """Open and past its due date, in the current (the portal's) time zone."""
+        return (
+            not self.is_done and self.due_date is not None and self.due_date < timezone.localdate()
+        )

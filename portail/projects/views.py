@@ -24,16 +24,12 @@ from portail.access.catalogue import (
     TASKS_ADD,
     TASKS_DELETE,
     TASKS_EDIT,
-    PortalAction,
 )
-from portail.access.decorators import (
-    PortalRequest,
-    portal_member,
-    portal_permission,
-    project_permission,
-)
-from portail.access.rules import abilities, can_portal
+from portail.access.decorators import project_permission
+from portail.access.portal import PortalAction, can_portal, portal_permission
+from portail.access.rules import abilities
 from portail.access.selectors import visible_milestones
+from portail.portals.decorators import PortalRequest, portal_member
 from portail.projects import selectors, services
 from portail.projects.forms import (
     MemberAddForm,

@@ -10,8 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.test import RequestFactory
 
 from portail.access import rules
-from portail.access.catalogue import TASKS_EDIT, PortalAction, UnknownPermission
-from portail.access.decorators import portal_member, portal_permission, project_permission
+from portail.access.catalogue import TASKS_EDIT, UnknownPermission
+from portail.access.decorators import project_permission
+from portail.access.portal import PortalAction, portal_permission
+from portail.portals.decorators import portal_member
 from portail.portals.models import Membership
 from portail.projects import services
 from tests.conftest import World

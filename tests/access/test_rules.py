@@ -12,10 +12,10 @@ from portail.access.catalogue import (
     PROJECT_EDIT,
     PROJECT_VIEW,
     TASKS_DELETE,
-    PortalAction,
     UnknownPermission,
 )
 from portail.access.checks import validate_catalogue
+from portail.access.portal import PortalAction, can_portal
 from portail.access.selectors import visible_projects
 from portail.portals.models import MembershipStatus
 from tests.conftest import World
@@ -48,7 +48,7 @@ def test_a_deactivated_admin_may_do_nothing(world: World) -> None:
     world.admin.save()
     assert not rules.can(world.admin, world.project, PROJECT_VIEW)
     assert list(visible_projects(world.admin)) == []
-    assert not rules.can_portal(world.admin, PortalAction.CREATE_PROJECTS)
+    assert not can_portal(world.admin, PortalAction.CREATE_PROJECTS)
 
 
 def test_a_typo_in_a_permission_code_fails_loudly(world: World) -> None:
@@ -58,7 +58,7 @@ def test_a_typo_in_a_permission_code_fails_loudly(world: World) -> None:
 
 def test_creating_projects_is_for_admins_and_managers(world: World) -> None:
     allowed = [
-        rules.can_portal(m, PortalAction.CREATE_PROJECTS)
+        can_portal(m, PortalAction.CREATE_PROJECTS)
         for m in (world.admin, world.manager, world.employee, world.outsider, world.client, None)
     ]
     assert allowed == [True, True, False, False, False, False]
@@ -66,7 +66,7 @@ def test_creating_projects_is_for_admins_and_managers(world: World) -> None:
 
 def test_other_portal_actions_are_admin_only(world: World) -> None:
     allowed = [
-        rules.can_portal(m, PortalAction.VIEW_OUTBOX)
+        can_portal(m, PortalAction.VIEW_OUTBOX)
         for m in (world.admin, world.manager, world.employee, world.client)
     ]
     assert allowed == [True, False, False, False]

@@ -12,7 +12,8 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 from django.urls import get_resolver
 
-from portail.access.catalogue import CODES, PortalAction
+from portail.access.catalogue import CODES
+from portail.access.portal import PortalAction
 from portail.projects import services
 from portail.projects import urls as project_urls
 from tests.conftest import World, make_project

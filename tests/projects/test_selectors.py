@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.db.models.signals import post_init
+from django.utils import timezone
 
 from portail.projects import selectors, services
 from portail.projects.models import ProjectStatus, Task, TaskStatus
@@ -235,3 +237,18 @@ def test_staff_not_on_project_lists_who_can_be_added(world: World) -> None:
         world.manager,
         world.outsider,
     }
+
+
+def test_a_task_is_overdue_only_while_open_and_past_its_due_date(world: World) -> None:
+    today = timezone.localdate()
+    late = services.task_create(
+        project=world.project, title="Late", created_by=world.admin,
+        due_date=today - dt.timedelta(days=1),
+    )  # fmt: skip
+    assert late.is_overdue
+    done = services.task_update(task=late, status=TaskStatus.DONE)
+    assert not done.is_overdue
+    due_today = services.task_create(
+        project=world.project, title="Today", created_by=world.admin, due_date=today
+    )
+    assert not due_today.is_overdue

@@ -1,0 +1,60 @@
+"""The layering of DESIGN.md ("Layout"), checked on every import of the code.
+
+Lower apps never import higher ones: `accounts` and `portals` know nothing of
+access rules, projects or the demo; `notifications` knows no domain (it may
+ask `access.portal`, the portal-level questions, which know portals only);
+nothing but `demo` imports `demo`. When an app is added, add its line here.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PORTAIL = Path(__file__).resolve().parent.parent / "portail"
+
+# app -> the portail modules it must not import (a prefix matches its submodules)
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "accounts": ("portail.access", "portail.projects", "portail.demo"),
+    "portals": ("portail.access", "portail.projects", "portail.notifications", "portail.demo"),
+    "notifications": (
+        "portail.projects",
+        "portail.access.rules",
+        "portail.access.selectors",
+        "portail.access.decorators",
+        "portail.demo",
+    ),
+    "access": ("portail.demo",),
+    "projects": ("portail.demo",),
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("app", sorted(FORBIDDEN))
+def test_lower_apps_do_not_import_higher_ones(app: str) -> None:
+    wrong = sorted(
+        f"{path.relative_to(PORTAIL.parent)} imports {name}"
+        for path in (PORTAIL / app).rglob("*.py")
+        if "migrations" not in path.parts
+        for name in imports_of(path)
+        if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[app])
+    )
+    assert wrong == []
+
+
+def test_every_app_has_a_layering_rule() -> None:
+    apps = {p.parent.name for p in PORTAIL.glob("*/apps.py")}
+    assert apps - {"demo"} == set(FORBIDDEN)
