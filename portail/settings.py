@@ -81,7 +81,9 @@ INSTALLED_APPS = [
     "portail.portals",
     "portail.access",
     "portail.projects",
+    "portail.clients",
     "portail.notifications",
+    "portail.audit",
     "portail.demo",
 ]
 
