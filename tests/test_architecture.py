@@ -3,6 +3,7 @@
 Lower apps never import higher ones: `accounts` and `portals` know nothing of
 access rules, projects or the demo; `notifications` knows no domain (it may
 ask `access.portal`, the portal-level questions, which know portals only);
+`audit` records changes of every app and so imports none of them;
 nothing but `demo` imports `demo`. When an app is added, add its line here.
 """
 
@@ -26,7 +27,17 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "portail.access.decorators",
         "portail.demo",
     ),
+    "audit": (
+        "portail.projects",
+        "portail.clients",
+        "portail.notifications",
+        "portail.access.rules",
+        "portail.access.selectors",
+        "portail.access.decorators",
+        "portail.demo",
+    ),
     "access": ("portail.demo",),
+    "clients": ("portail.demo",),
     "projects": ("portail.demo",),
 }
 
