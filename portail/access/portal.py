@@ -22,6 +22,7 @@ from portail.portals.models import Membership, StaffRole
 class PortalAction(StrEnum):
     CREATE_PROJECTS = "portal.create_projects"
     VIEW_OUTBOX = "portal.view_outbox"
+    VIEW_AUDIT = "portal.view_audit"
 
 
 def can_portal(membership: Membership | None, action: PortalAction) -> bool:

@@ -134,6 +134,7 @@ DECLARED: dict[str, Declared] = {
     "projects:task-delete": d(PROJECT, POST),
     "notifications:outbox": d("portal_admin", GET),
     "notifications:retry": d("portal_admin", POST),
+    "audit:events": d("portal_admin", GET),
 }
 # The Django admin is declared as a whole: superusers only, every page of it.
 DJANGO_ADMIN = d("django_admin", GET)
@@ -208,6 +209,7 @@ def matrix(world: World) -> Fixture:
         "projects:create": slug,
         "projects:member-remove": {**on_project, "membership_id": world.employee.pk},
         "notifications:outbox": slug,
+        "audit:events": slug,
         "notifications:retry": {**slug, "email_id": email.pk},
     }
     for name in DECLARED:
