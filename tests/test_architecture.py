@@ -38,7 +38,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     ),
     "access": ("portail.demo",),
     "clients": ("portail.demo",),
-    "projects": ("portail.demo",),
+    "projects": ("portail.clients", "portail.demo"),
 }
 
 
