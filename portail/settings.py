@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "django_countries",
     "portail.accounts",
     "portail.portals",
     "portail.access",

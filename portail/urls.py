@@ -10,6 +10,7 @@ urlpatterns = [
     path("p/<slug:portal_slug>/", include("portail.portals.urls")),
     path("p/<slug:portal_slug>/projects/", include("portail.projects.urls")),
     path("p/<slug:portal_slug>/outbox/", include("portail.notifications.urls")),
+    path("p/<slug:portal_slug>/clients/", include("portail.clients.urls")),
     path("p/<slug:portal_slug>/audit/", include("portail.audit.urls")),
     path("admin/", admin.site.urls),
 ]

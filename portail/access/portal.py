@@ -23,6 +23,7 @@ class PortalAction(StrEnum):
     CREATE_PROJECTS = "portal.create_projects"
     VIEW_OUTBOX = "portal.view_outbox"
     VIEW_AUDIT = "portal.view_audit"
+    MANAGE_CLIENTS = "portal.manage_clients"
 
 
 def can_portal(membership: Membership | None, action: PortalAction) -> bool:

@@ -26,6 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from zeal import zeal_ignore
 
 from portail.accounts.models import User
+from portail.clients import services as clients_services
 from portail.notifications.models import EmailStatus, OutboundEmail
 from portail.projects import services
 from tests.conftest import World
@@ -135,6 +136,10 @@ DECLARED: dict[str, Declared] = {
     "notifications:outbox": d("portal_admin", GET),
     "notifications:retry": d("portal_admin", POST),
     "audit:events": d("portal_admin", GET),
+    "clients:companies": d("portal_admin", GET),
+    "clients:company-create": d("portal_admin", GET, POST),
+    "clients:company-edit": d("portal_admin", GET, POST),
+    "clients:company-delete": d("portal_admin", GET, POST),
 }
 # The Django admin is declared as a whole: superusers only, every page of it.
 DJANGO_ADMIN = d("django_admin", GET)
@@ -199,6 +204,9 @@ def matrix(world: World) -> Fixture:
         status=EmailStatus.FAILED,
         last_error="550 no such user",
     )
+    company = clients_services.company_create(
+        portal=world.portal, actor=world.admin.user, name="Bowman", projects=[project]
+    )
     superuser = User.objects.create_superuser("root@example.test", "a long password 9")
     slug = {"portal_slug": world.portal.slug}
     on_project = {**slug, "project_id": project.pk}
@@ -211,6 +219,10 @@ def matrix(world: World) -> Fixture:
         "notifications:outbox": slug,
         "audit:events": slug,
         "notifications:retry": {**slug, "email_id": email.pk},
+        "clients:companies": slug,
+        "clients:company-create": slug,
+        "clients:company-edit": {**slug, "company_id": company.pk},
+        "clients:company-delete": {**slug, "company_id": company.pk},
     }
     for name in DECLARED:
         if name.startswith("projects:") and name not in kwargs:
