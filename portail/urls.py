@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from portail.clients import invitation_urls
 from portail.portals import views as portal_views
 
 urlpatterns = [
@@ -11,6 +12,12 @@ urlpatterns = [
     path("p/<slug:portal_slug>/projects/", include("portail.projects.urls")),
     path("p/<slug:portal_slug>/outbox/", include("portail.notifications.urls")),
     path("p/<slug:portal_slug>/clients/", include("portail.clients.urls")),
+    path(
+        "p/<slug:portal_slug>/clients/users/<int:membership_id>/",
+        include((invitation_urls.portal_urlpatterns, "invitation-admin")),
+    ),
+    path("invitations/", include((invitation_urls.public_urlpatterns, "invitations"))),
     path("p/<slug:portal_slug>/audit/", include("portail.audit.urls")),
+    path("p/<slug:portal_slug>/profiles/", include("portail.access.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -14,11 +14,15 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 from zeal import zeal_context, zeal_ignore
 
+from portail.access.services import client_profile_builtin
 from portail.accounts.models import User
+from portail.clients.models import ClientCompany
 from portail.portals.models import Membership, MembershipKind, Portal, StaffRole
 from portail.projects.models import Project, ProjectMember
 
 PASSWORD = "correct horse battery staple"
+# The client persona's company; tests that make their own companies use other names.
+CLIENT_COMPANY = "Bowman Test Co"
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +47,16 @@ def make_member(
 ) -> Membership:
     user = User.objects.filter(email=email).first() or make_user(email, full_name)
     if role == "client":
-        return Membership.objects.create(user=user, portal=portal, kind=MembershipKind.CLIENT)
+        company = ClientCompany.objects.filter(portal=portal, name=CLIENT_COMPANY).first()
+        if company is None:
+            company = ClientCompany.objects.create(portal=portal, name=CLIENT_COMPANY)
+        return Membership.objects.create(
+            user=user,
+            portal=portal,
+            kind=MembershipKind.CLIENT,
+            client_company=company,
+            client_profile=client_profile_builtin(portal=portal),
+        )
     return Membership.objects.create(user=user, portal=portal, kind=MembershipKind.STAFF, role=role)
 
 

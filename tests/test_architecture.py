@@ -18,10 +18,17 @@ PORTAIL = Path(__file__).resolve().parent.parent / "portail"
 
 # app -> the portail modules it must not import (a prefix matches its submodules)
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "accounts": ("portail.access", "portail.projects", "portail.demo"),
-    "portals": ("portail.access", "portail.projects", "portail.notifications", "portail.demo"),
+    "accounts": ("portail.access", "portail.projects", "portail.clients", "portail.demo"),
+    "portals": (
+        "portail.access",
+        "portail.projects",
+        "portail.clients",
+        "portail.notifications",
+        "portail.demo",
+    ),
     "notifications": (
         "portail.projects",
+        "portail.clients",
         "portail.access.rules",
         "portail.access.selectors",
         "portail.access.decorators",
@@ -36,7 +43,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "portail.access.decorators",
         "portail.demo",
     ),
-    "access": ("portail.demo",),
+    "access": ("portail.clients", "portail.demo"),
     "clients": ("portail.demo",),
     "projects": ("portail.clients", "portail.demo"),
 }

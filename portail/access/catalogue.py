@@ -39,6 +39,12 @@ ACTION_LABELS: dict[Action, Promise] = {
     Action.DELETE: _("Delete"),
 }
 
+LEVEL_LABELS: dict[Level, Promise] = {
+    Level.NONE: _("None"),
+    Level.OWN: _("Own"),
+    Level.ALL: _("All"),
+}
+
 
 @dataclass(frozen=True)
 class Module:
@@ -86,6 +92,19 @@ DECLARED = (
 )
 
 
+# The built-in "Client" profile (DESIGN.md): see the project, its milestones and
+# tasks; add tasks; edit and delete the tasks they added or are assigned to.
+# The `users` module joins it when the project's people page exists (issue 4).
+BUILTIN_CLIENT_PERMISSIONS: dict[str, str] = {
+    PROJECT_VIEW: Level.ALL,
+    MILESTONES_VIEW: Level.ALL,
+    TASKS_VIEW: Level.ALL,
+    TASKS_ADD: Level.ALL,
+    TASKS_EDIT: Level.OWN,
+    TASKS_DELETE: Level.OWN,
+}
+
+
 class UnknownPermission(ValueError):
     pass
 
@@ -99,3 +118,10 @@ def validate_code(code: str) -> str:
 def split(code: str) -> tuple[str, Action]:
     module, _sep, action = validate_code(code).partition(".")
     return module, Action(action)
+
+
+def levels_for(action: Action) -> tuple[Level, ...]:
+    """The levels an action takes: view, edit and delete a level; add only on or off."""
+    if action in LEVELLED_ACTIONS:
+        return (Level.NONE, Level.OWN, Level.ALL)
+    return (Level.NONE, Level.ALL)

@@ -20,7 +20,7 @@ from functools import wraps
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from portail.access import rules
@@ -78,6 +78,11 @@ def project_permission(code: str, *, item: ItemKind | None = None) -> Callable[[
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             membership = current_membership(request)
             kwargs.pop("portal_slug", None)
+            if not membership.is_staff:
+                # The project pages are staff pages until the client's own view of a
+                # project (CX1-CX3, client-visible items) exists: clients see their
+                # projects' progress in the project list only.
+                raise Http404
             project = get_object_or_404(
                 visible_projects(membership).select_related("owner__user"),
                 pk=kwargs.pop("project_id"),

@@ -24,6 +24,7 @@ class PortalAction(StrEnum):
     VIEW_OUTBOX = "portal.view_outbox"
     VIEW_AUDIT = "portal.view_audit"
     MANAGE_CLIENTS = "portal.manage_clients"
+    MANAGE_PROFILES = "portal.manage_profiles"
 
 
 def can_portal(membership: Membership | None, action: PortalAction) -> bool:

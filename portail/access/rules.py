@@ -7,18 +7,21 @@ in `portail.access.selectors`, which filter in SQL.
 
 Staff rules (DESIGN.md): admins and managers may do everything in every
 project of their portal; employees everything in projects they are members
-of. Client users have no project access until client profiles exist.
+of. A client user's permissions in a project they belong to come from their
+client profile (PE1); editing the profile changes them at once (PE6), since
+nothing is copied. Per-project customisations (PE2) come with issue 4.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from portail.access.catalogue import CODES, Level, split
+from portail.access.catalogue import CODES, LEVELLED_ACTIONS, Level, split
 from portail.portals.models import Membership
 from portail.projects.models import Project
 
 PermissionSet = dict[str, Level]
+LEVELS = frozenset(level.value for level in Level)
 
 FULL: PermissionSet = {code: Level.ALL for code in CODES}
 NOTHING: PermissionSet = {code: Level.NONE for code in CODES}
@@ -40,7 +43,27 @@ def permissions(membership: Membership | None, project: Project) -> PermissionSe
         if membership.sees_all_projects or _is_project_member(membership, project):
             return dict(FULL)
         return dict(NOTHING)
+    profile = membership.client_profile
+    if profile is not None and _is_project_member(membership, project):
+        return profile_permissions(profile.permissions)
     return dict(NOTHING)
+
+
+def profile_permissions(stored: dict[str, str]) -> PermissionSet:
+    """A stored permission set as a full one: every catalogue code, `none` when absent.
+
+    Codes no longer in the catalogue are ignored; a level the code does not
+    take (`own` on `add`) counts as `none`.
+    """
+    resolved = dict(NOTHING)
+    for code, value in stored.items():
+        if code not in CODES or value not in LEVELS:
+            continue
+        level = Level(value)
+        if split(code)[1] not in LEVELLED_ACTIONS and level == Level.OWN:
+            continue
+        resolved[code] = level
+    return resolved
 
 
 def can(

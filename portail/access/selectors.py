@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
+from portail.access.catalogue import PROJECT_VIEW, Level
 from portail.portals.models import Membership
 from portail.projects.models import Milestone, Project, ProjectMember, Task
 
@@ -22,7 +23,12 @@ def visible_projects(membership: Membership) -> QuerySet[Project]:
         if membership.sees_all_projects:
             return qs
         return qs.filter(viewer_is_member=True)
-    return qs.none()
+    # A client user: the projects they are on (taking their company off a project, or
+    # deleting it, ends these, PC5/CC4), when their profile lets them see one (PE1).
+    profile = membership.client_profile
+    if profile is None or profile.permissions.get(PROJECT_VIEW, Level.NONE) == Level.NONE:
+        return qs.none()
+    return qs.filter(viewer_is_member=True)
 
 
 def visible_milestones(membership: Membership, project: Project) -> QuerySet[Milestone]:

@@ -6,13 +6,21 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from portail.access.models import ClientProfile
 from portail.clients import selectors
 from portail.clients.models import ClientCompany
-from portail.portals.models import Portal
-from portail.projects.models import Project
+from portail.portals.models import Membership, Portal
+from portail.projects.models import (
+    RATE_DECIMALS,
+    RATE_DIGITS,
+    BillingMethod,
+    Project,
+    ProjectMember,
+)
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -119,4 +127,245 @@ class CompanySearchForm(forms.Form):
         required=False,
         max_length=200,
         widget=forms.SearchInput(attrs={"placeholder": _("Name, city or email")}),
+    )
+
+
+# Client users ----------------------------------------------------------------------------
+
+RATE_HELP = _("Per hour, in the portal’s currency. Leave empty for none.")
+
+
+def rate_field(label: Any, **kwargs: Any) -> forms.DecimalField:
+    """An optional non-negative rate that fits the stored precision (10 digits, 2 decimals)."""
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=0,
+        max_digits=RATE_DIGITS,
+        decimal_places=RATE_DECIMALS,
+        error_messages={
+            "invalid": _("Enter an amount such as 85 or 85.50."),
+            "min_value": _("A rate cannot be negative."),
+            "max_digits": _("Enter at most 8 digits before the point and 2 after it."),
+            "max_decimal_places": _("Enter at most 2 digits after the point."),
+            "max_whole_digits": _("Enter at most 8 digits before the point."),
+        },
+        **kwargs,
+    )
+
+
+class CompanyChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        company: ClientCompany = obj
+        return company.name
+
+
+class ProfileChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        profile: ClientProfile = obj
+        return profile.name
+
+
+def _profile_field() -> ProfileChoiceField:
+    return ProfileChoiceField(
+        label=_("Client profile"),
+        queryset=ClientProfile.objects.none(),
+        empty_label=None,
+        help_text=_("What the person may see and do in their projects."),
+        error_messages={
+            "required": _("Choose a client profile."),
+            "invalid_choice": _("Choose a client profile of this portal."),
+        },
+    )
+
+
+def _projects_field(required: bool, help_text: Any = "") -> ProjectChoiceField:
+    return ProjectChoiceField(
+        label=_("Projects"),
+        required=required,
+        queryset=Project.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=help_text,
+        error_messages={
+            "required": _("Choose at least one project."),
+            "invalid_choice": _("Choose projects of this portal."),
+            "invalid_pk_value": _("Choose projects of this portal."),
+        },
+    )
+
+
+PROJECT_HELP = _(
+    "The person’s company becomes a client of each project it is not on yet "
+    "(the primary client when the project has none)."
+)
+
+
+def _without_rate_unless_invoicing(form: forms.Form, portal: Portal) -> None:
+    """CU9: rate fields only when the portal has invoicing enabled."""
+    if not portal.invoicing_enabled:
+        form.fields.pop("hourly_rate", None)
+
+
+class ClientUserForm(forms.Form):
+    """CU1: add a client user (with an existing company or a new one, CC5)."""
+
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        error_messages={
+            "required": _("Enter the person’s email address."),
+            "invalid": _("Enter an email address such as name@example.com."),
+        },
+    )
+    full_name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        max_length=150,
+        help_text=_("Optional: the person can set it when they accept the invitation."),
+    )
+    company = CompanyChoiceField(
+        label=_("Client company"),
+        required=False,
+        queryset=ClientCompany.objects.none(),
+        empty_label=_("— choose a company —"),
+        error_messages={"invalid_choice": _("Choose a client company of this portal.")},
+    )
+    new_company_name = forms.CharField(
+        label=_("or a new company"),
+        required=False,
+        max_length=_max_length("name"),
+        help_text=_("Type a name to create the company at the same time."),
+    )
+    profile = _profile_field()
+    hourly_rate = rate_field(_("Hourly rate"), help_text=RATE_HELP)
+    projects = _projects_field(True, PROJECT_HELP)
+
+    def __init__(self, *args: Any, portal: Portal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _without_rate_unless_invoicing(self, portal)
+        company = self.fields["company"]
+        assert isinstance(company, CompanyChoiceField)
+        company.queryset = selectors.companies(portal=portal)
+        profile = self.fields["profile"]
+        assert isinstance(profile, ProfileChoiceField)
+        profile.queryset = ClientProfile.objects.filter(portal=portal)
+        projects = self.fields["projects"]
+        assert isinstance(projects, ProjectChoiceField)
+        projects.queryset = selectors.project_choices(portal=portal)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        company, new_name = data.get("company"), (data.get("new_company_name") or "").strip()
+        if company is not None and new_name:
+            self.add_error(
+                "new_company_name", _("Choose an existing company or name a new one, not both.")
+            )
+        elif company is None and not new_name and "company" not in self.errors:
+            self.add_error("company", _("Choose the person’s company, or name a new one."))
+        return data
+
+
+class CompanyUsersForm(forms.Form):
+    """CU5: add people to one company across several projects (default profile)."""
+
+    emails = forms.CharField(
+        label=_("Email addresses"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One address per line (or separated by commas)."),
+        error_messages={"required": _("Enter at least one email address.")},
+    )
+    hourly_rate = rate_field(_("Hourly rate"), help_text=RATE_HELP)
+    projects = _projects_field(True, PROJECT_HELP)
+
+    def __init__(self, *args: Any, portal: Portal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _without_rate_unless_invoicing(self, portal)
+        projects = self.fields["projects"]
+        assert isinstance(projects, ProjectChoiceField)
+        projects.queryset = selectors.project_choices(portal=portal)
+
+    def clean_emails(self) -> list[str]:
+        raw = self.cleaned_data["emails"]
+        addresses = [part.strip() for part in raw.replace(",", "\n").splitlines() if part.strip()]
+        wrong = []
+        for address in addresses:
+            try:
+                validate_email(address)
+            except ValidationError:
+                wrong.append(address)
+        if wrong:
+            raise ValidationError(_("Not an email address: %(list)s.") % {"list": ", ".join(wrong)})
+        seen: set[str] = set()
+        unique = []
+        for address in addresses:
+            if address.lower() not in seen:
+                seen.add(address.lower())
+                unique.append(address)
+        if not unique:
+            raise ValidationError(_("Enter at least one email address."))
+        return unique
+
+
+class ClientUserEditForm(forms.Form):
+    """CU6: the portal rate and profile, the rate on each project, more projects."""
+
+    profile = _profile_field()
+    hourly_rate = rate_field(_("Portal hourly rate"), help_text=RATE_HELP)
+    add_projects = _projects_field(False)
+
+    def __init__(
+        self,
+        *args: Any,
+        membership: Membership,
+        rows: list[ProjectMember],
+        **kwargs: Any,
+    ) -> None:
+        portal = membership.portal
+        kwargs.setdefault(
+            "initial",
+            {
+                "profile": membership.client_profile_id,
+                "hourly_rate": membership.hourly_rate,
+                **{f"rate_{row.project_id}": row.hourly_rate for row in rows},
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["add_projects"].label = _("Add to more projects")
+        _without_rate_unless_invoicing(self, portal)
+        profile = self.fields["profile"]
+        assert isinstance(profile, ProfileChoiceField)
+        profile.queryset = ClientProfile.objects.filter(portal=portal)
+        projects = self.fields["add_projects"]
+        assert isinstance(projects, ProjectChoiceField)
+        projects.queryset = selectors.project_choices_for_client_user(membership=membership)
+        self.rate_fields: list[tuple[ProjectMember, str]] = []
+        if portal.invoicing_enabled:
+            for row in rows:
+                # CU9: a project rate only where the project bills staff hours (BI1).
+                if row.project.billing_method == BillingMethod.STAFF_HOURS:
+                    name = f"rate_{row.project_id}"
+                    self.fields[name] = rate_field(
+                        _("Rate on “%(project)s”") % {"project": row.project.name}
+                    )
+                    self.rate_fields.append((row, name))
+
+    def project_rates(self) -> dict[int, Any]:
+        return {row.project_id: self.cleaned_data.get(name) for row, name in self.rate_fields}
+
+
+class ClientUserRemoveForm(forms.Form):
+    notify = forms.BooleanField(
+        label=_("Let the user know"),
+        required=False,
+        initial=True,
+        help_text=_("Sends them an email saying they no longer have access to this portal."),
+    )
+
+
+class ClientUserSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.SearchInput(attrs={"placeholder": _("Name, email or company")}),
     )

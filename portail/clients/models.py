@@ -88,3 +88,45 @@ class ProjectClient(models.Model):
 
     def __str__(self) -> str:
         return f"company {self.company_id} on project {self.project_id}"
+
+
+class Invitation(models.Model):
+    """An invitation of a client user to a portal (RULES CU2-CU4, CU10).
+
+    Only the SHA-256 hash of the token is stored. A membership has at most one
+    open invitation (not accepted, revoked or superseded): a re-invitation
+    supersedes the previous one in the same transaction, and the partial unique
+    index refuses a second open one.
+    """
+
+    portal = models.ForeignKey("portals.Portal", on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(
+        "portals.Membership", on_delete=models.CASCADE, related_name="invitations"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        indexes = [models.Index(fields=["membership", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership"],
+                condition=Q(
+                    accepted_at__isnull=True, revoked_at__isnull=True, superseded_at__isnull=True
+                ),
+                name="clients_one_open_invitation_per_membership",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} of membership {self.membership_id}"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from portail.clients.models import ClientCompany, ProjectClient
-from portail.portals.models import Portal
-from portail.projects.models import Project, ProjectStatus
+from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
+from portail.projects.models import Project, ProjectMember, ProjectStatus
 
 
 def companies(*, portal: Portal, search: str = "") -> QuerySet[ClientCompany]:
@@ -61,3 +61,58 @@ class DeleteImpact:
 
 def company_delete_impact(*, company: ClientCompany) -> DeleteImpact:
     return DeleteImpact(projects=list(company_projects(company=company)))
+
+
+def client_users(*, portal: Portal, search: str = "") -> QuerySet[Membership]:
+    """The portal's client users with their person, company and profile, each with
+    `project_count`, ordered by company then name; one query.
+
+    People removed from the portal (deactivated) are listed too, last in their
+    company, so an admin can see who left and add them back.
+    """
+    found = Membership.objects.filter(portal=portal, kind=MembershipKind.CLIENT)
+    search = search.strip()
+    if search:
+        found = found.filter(
+            Q(user__full_name__icontains=search)
+            | Q(user__email__icontains=search)
+            | Q(client_company__name__icontains=search)
+        )
+    removed_last = Case(
+        When(status=MembershipStatus.DEACTIVATED, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return (
+        found.select_related("user", "client_company", "client_profile")
+        .annotate(project_count=Count("project_memberships"), removed_last=removed_last)
+        .order_by("client_company__name", "client_company_id", "removed_last", "user__email")
+    )
+
+
+def client_user(*, portal: Portal, membership_id: int) -> Membership | None:
+    """One client user of the portal (another portal's, or staff, is None)."""
+    return (
+        Membership.objects.select_related("user", "client_company", "client_profile", "portal")
+        .filter(portal=portal, kind=MembershipKind.CLIENT, pk=membership_id)
+        .first()
+    )
+
+
+def client_user_projects(*, membership: Membership) -> QuerySet[ProjectMember]:
+    """The client user's projects (their project membership rows, with the project)."""
+    return (
+        ProjectMember.objects.filter(portal_id=membership.portal_id, membership=membership)
+        .select_related("project")
+        .order_by("project__name", "project_id")
+    )
+
+
+def project_choices_for_client_user(*, membership: Membership) -> QuerySet[Project]:
+    """Current projects of the portal the client user is not on yet (CU6 "assign more")."""
+    return (
+        Project.objects.filter(portal_id=membership.portal_id)
+        .exclude(status=ProjectStatus.ARCHIVED)
+        .exclude(members__membership=membership)
+        .order_by("name", "id")
+    )

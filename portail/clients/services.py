@@ -8,6 +8,7 @@ and `ValidationError` names the field that is wrong.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -17,11 +18,21 @@ from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portail.access.models import ClientProfile
+from portail.access.services import client_profile_builtin
 from portail.accounts.models import User
 from portail.audit.services import audit_log
+from portail.clients.invitations import invitation_revoke, invitation_send, removal_notice_queue
 from portail.clients.models import ClientCompany, ProjectClient
-from portail.portals.models import Portal
-from portail.projects.models import Project, ProjectStatus
+from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
+from portail.portals.services import user_for_email
+from portail.projects.models import (
+    RATE_DECIMALS,
+    RATE_DIGITS,
+    Project,
+    ProjectMember,
+    ProjectStatus,
+)
 
 COMPANY_FIELDS = (
     "name",
@@ -247,7 +258,15 @@ def company_delete(*, company: ClientCompany, actor: User | None) -> None:
 
 
 def _link_remove(link: ProjectClient, actor: User | None) -> None:
-    """Take a company off a project. Callers hold a transaction."""
+    """Take a company off a project; its client users leave the project (PC5).
+
+    Callers hold a transaction.
+    """
+    leaving = ProjectMember.objects.filter(
+        project_id=link.project_id, membership__client_company_id=link.company_id
+    )
+    left = sorted(leaving.values_list("membership_id", flat=True))
+    leaving.delete()
     audit_log(
         portal=link.portal,
         actor=actor,
@@ -257,6 +276,7 @@ def _link_remove(link: ProjectClient, actor: User | None) -> None:
             "project": link.project_id,
             "company": link.company_id,
             "is_primary": link.is_primary,
+            "client_users": left,
         },
     )
     link.delete()
@@ -317,3 +337,294 @@ def project_client_add(
         after={"project": project.pk, "company": company.pk, "is_primary": make_primary},
     )
     return link
+
+
+# Client users (RULES CU1, CU5-CU9) -------------------------------------------------------
+
+
+def _check_rate(value: Decimal | None, field: str = "hourly_rate") -> Decimal | None:
+    """A rate is empty, or a non-negative amount that fits the stored precision."""
+    if value is None:
+        return None
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValidationError({field: _("Enter an amount such as 85 or 85.50.")})
+    if value < 0:
+        raise ValidationError({field: _("A rate cannot be negative.")})
+    if value != value.quantize(Decimal(1).scaleb(-RATE_DECIMALS)) or value >= Decimal(10) ** (
+        RATE_DIGITS - RATE_DECIMALS
+    ):
+        raise ValidationError(
+            {
+                field: _("Enter at most %(whole)s digits before the point and %(dec)s after it.")
+                % {"whole": RATE_DIGITS - RATE_DECIMALS, "dec": RATE_DECIMALS}
+            }
+        )
+    return value
+
+
+def client_profile_default(*, portal: Portal) -> ClientProfile:
+    """The profile new client users get unless told otherwise (CU5)."""
+    default = ClientProfile.objects.filter(portal=portal, is_default=True).first()
+    return default or client_profile_builtin(portal=portal)
+
+
+def _check_profile(portal: Portal, profile: ClientProfile | None) -> ClientProfile:
+    if profile is None:
+        return client_profile_default(portal=portal)
+    if profile.portal_id != portal.pk:
+        raise ValidationError({"profile": _("Choose a profile of this portal.")})
+    return profile
+
+
+def _check_company(portal: Portal, company: ClientCompany) -> ClientCompany:
+    if company.portal_id != portal.pk or company.deleted_at is not None:
+        raise ValidationError({"company": _("Choose a client company of this portal.")})
+    return company
+
+
+def _snapshot_user(membership: Membership) -> dict[str, Any]:
+    return {
+        "email": membership.user.email,
+        "company": membership.client_company_id,
+        "profile": membership.client_profile_id,
+        "hourly_rate": None if membership.hourly_rate is None else str(membership.hourly_rate),
+        "status": membership.status,
+    }
+
+
+def _project_join(
+    *, membership: Membership, project: Project, rate: Decimal | None, actor: User | None
+) -> ProjectMember:
+    """Put a client user on a project; their company becomes a client of it if it was not
+    (PC3 applies: primary when the project has none). Callers hold a transaction."""
+    assert membership.client_company is not None
+    project_client_add(project=project, company=membership.client_company, actor=actor)
+    # filter().first() rather than get_or_create(): zeal counts repeated get()s as an N+1.
+    member = ProjectMember.objects.filter(project=project, membership=membership).first()
+    if member is None:
+        member = ProjectMember.objects.create(
+            portal_id=project.portal_id, project=project, membership=membership, hourly_rate=rate
+        )
+        audit_log(
+            portal=project.portal,
+            actor=actor,
+            action="project_member.added",
+            target=member,
+            after={
+                "project": project.pk,
+                "membership": membership.pk,
+                "hourly_rate": None if rate is None else str(rate),
+            },
+        )
+    return member
+
+
+@transaction.atomic
+def client_user_add(
+    *,
+    portal: Portal,
+    actor: User | None,
+    email: str,
+    company: ClientCompany | None = None,
+    new_company_name: str = "",
+    profile: ClientProfile | None = None,
+    hourly_rate: Decimal | None = None,
+    projects: Iterable[Project] = (),
+    full_name: str = "",
+    invite: bool = True,
+) -> Membership:
+    """CU1: add a client user, with an existing company or a new one made on the spot.
+
+    CU8: an address is one person across the installation; someone who already
+    has an account (in this portal's past or another portal) is linked, not
+    duplicated. Someone this portal removed earlier is brought back. The person
+    is `invited` and gets an invitation (CU2); with `invite=False` (demo data,
+    imports) they are active at once and no email is sent.
+    """
+    chosen = _check_projects(portal, projects)
+    rate = _check_rate(hourly_rate)
+    profile = _check_profile(portal, profile)
+    if company is not None and new_company_name.strip():
+        raise ValidationError(
+            {"new_company_name": _("Choose an existing company or name a new one, not both.")}
+        )
+    if company is None and not new_company_name.strip():
+        raise ValidationError({"company": _("Choose the person’s company, or name a new one.")})
+    user, _created = user_for_email(email=email, full_name=full_name)
+    existing = Membership.objects.select_for_update().filter(portal=portal, user=user).first()
+    if existing is not None and existing.status != MembershipStatus.DEACTIVATED:
+        raise ValidationError(
+            {"email": _("%(email)s is already a member of this portal.") % {"email": user.email}}
+        )
+    if company is None:
+        company = company_create(portal=portal, actor=actor, name=new_company_name)
+    company = _check_company(portal, company)
+    status = MembershipStatus.INVITED if invite else MembershipStatus.ACTIVE
+    now = timezone.now()
+    if existing is not None:
+        before = _snapshot_user(existing)
+        membership = existing
+        membership.status = status
+        membership.deactivated_at = None
+    else:
+        before = None
+        membership = Membership(portal=portal, user=user, kind=MembershipKind.CLIENT)
+    membership.client_company = company
+    membership.client_profile = profile
+    membership.hourly_rate = rate
+    membership.status = status
+    if not invite:
+        membership.activated_at = now
+    membership.save()
+    audit_log(
+        portal=portal,
+        actor=actor,
+        action="client_user.readded" if before else "client_user.added",
+        target=membership,
+        before=before,
+        after=_snapshot_user(membership) | {"projects": sorted(p.pk for p in chosen)},
+    )
+    for project in chosen:
+        _project_join(membership=membership, project=project, rate=rate, actor=actor)
+    if invite:
+        invitation_send(membership=membership, actor=actor)
+    return membership
+
+
+@transaction.atomic
+def client_users_add_to_company(
+    *,
+    company: ClientCompany,
+    actor: User | None,
+    emails: Iterable[str],
+    hourly_rate: Decimal | None = None,
+    projects: Iterable[Project] = (),
+) -> list[Membership]:
+    """CU5: add several people to one company across several projects, all or nothing.
+
+    Each gets the portal's default profile and an invitation. An error names
+    the address it is about.
+    """
+    chosen = list(projects)
+    added = []
+    for email in emails:
+        try:
+            added.append(
+                client_user_add(
+                    portal=company.portal,
+                    actor=actor,
+                    email=email,
+                    company=company,
+                    hourly_rate=hourly_rate,
+                    projects=chosen,
+                )
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict") and "email" in error.error_dict:
+                raise ValidationError(
+                    {"emails": [f"{email.strip()}: {m}" for m in error.message_dict["email"]]}
+                ) from None
+            raise
+    return added
+
+
+@transaction.atomic
+def client_user_update(
+    *,
+    membership: Membership,
+    actor: User | None,
+    profile: ClientProfile | None = None,
+    hourly_rate: Decimal | None = None,
+    project_rates: dict[int, Decimal | None] | None = None,
+    add_projects: Iterable[Project] = (),
+) -> Membership:
+    """CU6: change the portal rate and profile, the rate on each of their projects, and
+    put them on more projects (at their portal rate)."""
+    membership = _lock_client(membership)
+    portal = membership.portal
+    before = _snapshot_user(membership)
+    if profile is not None:
+        membership.client_profile = _check_profile(portal, profile)
+    membership.hourly_rate = _check_rate(hourly_rate)
+    membership.save(update_fields=["client_profile", "hourly_rate", "updated_at"])
+    after = _snapshot_user(membership)
+    if after != before:
+        audit_log(
+            portal=portal,
+            actor=actor,
+            action="client_user.updated",
+            target=membership,
+            before={k: v for k, v in before.items() if after[k] != v},
+            after={k: v for k, v in after.items() if before[k] != v},
+        )
+    rows = {
+        row.project_id: row
+        for row in ProjectMember.objects.select_for_update().filter(membership=membership)
+    }
+    for project_id, value in (project_rates or {}).items():
+        row = rows.get(project_id)
+        if row is None:
+            raise ValidationError({"project_rates": _("The person is not on that project.")})
+        rate = _check_rate(value, f"rate_{project_id}")
+        if row.hourly_rate != rate:
+            audit_log(
+                portal=portal,
+                actor=actor,
+                action="project_member.rate_changed",
+                target=row,
+                before={"hourly_rate": None if row.hourly_rate is None else str(row.hourly_rate)},
+                after={"hourly_rate": None if rate is None else str(rate)},
+            )
+            row.hourly_rate = rate
+            row.save(update_fields=["hourly_rate"])
+    for project in _check_projects(portal, add_projects):
+        if project.pk not in rows:
+            _project_join(
+                membership=membership, project=project, rate=membership.hourly_rate, actor=actor
+            )
+    return membership
+
+
+@transaction.atomic
+def client_user_remove(*, membership: Membership, actor: User | None, notify: bool) -> None:
+    """CU7: take a client user out of the portal; with `notify`, they get a removal email.
+
+    Nothing of their history is deleted: the membership is deactivated, their
+    project memberships end, a pending invitation is revoked (its link stops
+    working), and their account stays for their other portals.
+    """
+    membership = _lock_client(membership)
+    before = _snapshot_user(membership)
+    projects = sorted(
+        ProjectMember.objects.filter(membership=membership).values_list("project_id", flat=True)
+    )
+    ProjectMember.objects.filter(membership=membership).delete()
+    if membership.status == MembershipStatus.INVITED:
+        invitation_revoke(membership=membership, actor=actor)
+    membership.status = MembershipStatus.DEACTIVATED
+    membership.deactivated_at = timezone.now()
+    membership.save(update_fields=["status", "deactivated_at", "updated_at"])
+    audit_log(
+        portal=membership.portal,
+        actor=actor,
+        action="client_user.removed",
+        target=membership,
+        before=before | {"projects": projects},
+        after={"status": membership.status, "notified": notify},
+    )
+    if notify:
+        removal_notice_queue(membership=membership, actor=actor)
+
+
+def _lock_client(membership: Membership) -> Membership:
+    locked = (
+        # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("portal", "user", "client_company")
+        .filter(pk=membership.pk, kind=MembershipKind.CLIENT)
+        .exclude(status=MembershipStatus.DEACTIVATED)
+        .first()
+    )
+    if locked is None:
+        raise ValidationError({NON_FIELD_ERRORS: _("This client user has been removed.")})
+    return locked

@@ -9,17 +9,31 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portail.access.models import ClientProfile
 from portail.access.portal import PortalAction, portal_permission
 from portail.clients import selectors, services
-from portail.clients.forms import CompanyForm, CompanySearchForm, apply_service_errors
+from portail.clients.forms import (
+    ClientUserEditForm,
+    ClientUserForm,
+    ClientUserRemoveForm,
+    ClientUserSearchForm,
+    CompanyForm,
+    CompanySearchForm,
+    CompanyUsersForm,
+    apply_service_errors,
+)
+from portail.clients.invitations import invitation_states
 from portail.clients.models import ClientCompany
 from portail.portals.decorators import PortalRequest
+from portail.portals.models import Membership, MembershipStatus
 
 COMPANIES_PER_PAGE = 50
 
@@ -109,4 +123,188 @@ def company_delete(request: PortalRequest, company_id: int) -> HttpResponse:
         request,
         "clients/company_delete.html",
         {"company": company, "impact": selectors.company_delete_impact(company=company)},
+    )
+
+
+# Client users (RULES CU1, CU5-CU7, CC5) --------------------------------------------------
+
+USERS_PER_PAGE = 100
+
+
+def _users_url(request: PortalRequest) -> str:
+    return reverse("clients:users", kwargs={"portal_slug": request.portal.slug})
+
+
+def _client_user(request: PortalRequest, membership_id: int) -> Membership:
+    """A client user of this portal who has not been removed; anything else is 404."""
+    found = selectors.client_user(portal=request.portal, membership_id=membership_id)
+    if found is None or found.status == MembershipStatus.DEACTIVATED:
+        raise Http404
+    return found
+
+
+def _refuse_other_portal_ids(request: PortalRequest, fields: dict[str, QuerySet[Any]]) -> None:
+    """An id of another portal's company or profile, posted by hand, answers 404 (no form
+    error that would confirm it exists); a malformed value is left to the form."""
+    if request.method != "POST":
+        return
+    for field, allowed in fields.items():
+        value = request.POST.get(field, "")
+        if value.isdigit() and not allowed.filter(pk=int(value)).exists():
+            raise Http404
+
+
+@portal_permission(PortalAction.MANAGE_CLIENTS)
+@require_GET
+def user_list(request: PortalRequest) -> HttpResponse:
+    search_form = ClientUserSearchForm(request.GET)
+    search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
+    found = selectors.client_users(portal=request.portal, search=search)
+    page = Paginator(found, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    states = invitation_states(portal=request.portal)
+    rows = [(membership, states.get(membership.pk)) for membership in page.object_list]
+    return render(
+        request,
+        "clients/user_list.html",
+        {"search_form": search_form, "search": search, "page": page, "rows": rows},
+    )
+
+
+@portal_permission(PortalAction.MANAGE_CLIENTS)
+@get_or_post
+def user_add(request: PortalRequest) -> HttpResponse:
+    portal = request.portal
+    _refuse_other_portal_ids(
+        request,
+        {
+            "company": selectors.companies(portal=portal),
+            "profile": ClientProfile.objects.filter(portal=portal),
+        },
+    )
+    initial: dict[str, Any] = {"profile": services.client_profile_default(portal=portal).pk}
+    chosen_company = request.GET.get("company", "")
+    if chosen_company.isdigit():
+        initial["company"] = int(chosen_company)
+    form = ClientUserForm(_posted(request), portal=portal, initial=initial)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            membership = services.client_user_add(
+                portal=portal,
+                actor=request.membership.user,
+                email=data["email"],
+                full_name=data["full_name"],
+                company=data["company"],
+                new_company_name=data["new_company_name"],
+                profile=data["profile"],
+                hourly_rate=data.get("hourly_rate"),
+                projects=data["projects"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(email)s is invited: the invitation email is on its way.")
+                % {"email": membership.user.email},
+            )
+            return HttpResponseRedirect(_users_url(request))
+    return render(request, "clients/user_form.html", {"form": form})
+
+
+@portal_permission(PortalAction.MANAGE_CLIENTS)
+@get_or_post
+def company_users_add(request: PortalRequest, company_id: int) -> HttpResponse:
+    company = _company(request, company_id)
+    form = CompanyUsersForm(_posted(request), portal=request.portal)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            added = services.client_users_add_to_company(
+                company=company,
+                actor=request.membership.user,
+                emails=data["emails"],
+                hourly_rate=data.get("hourly_rate"),
+                projects=data["projects"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d person invited to %(company)s.",
+                    "%(count)d people invited to %(company)s.",
+                    len(added),
+                )
+                % {"count": len(added), "company": company.name},
+            )
+            return HttpResponseRedirect(_users_url(request))
+    return render(request, "clients/company_users_form.html", {"form": form, "company": company})
+
+
+@portal_permission(PortalAction.MANAGE_CLIENTS)
+@get_or_post
+def user_edit(request: PortalRequest, membership_id: int) -> HttpResponse:
+    membership = _client_user(request, membership_id)
+    _refuse_other_portal_ids(
+        request, {"profile": ClientProfile.objects.filter(portal=request.portal)}
+    )
+    rows = list(selectors.client_user_projects(membership=membership))
+    form = ClientUserEditForm(_posted(request), membership=membership, rows=rows)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.client_user_update(
+                membership=membership,
+                actor=request.membership.user,
+                profile=data["profile"],
+                hourly_rate=data.get("hourly_rate", membership.hourly_rate),
+                project_rates=form.project_rates(),
+                add_projects=data["add_projects"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("%(email)s saved.") % {"email": membership.user.email})
+            return HttpResponseRedirect(_users_url(request))
+    return render(
+        request,
+        "clients/user_edit.html",
+        {
+            "form": form,
+            "person": membership,
+            "rows": rows,
+            "rate_fields": [(row, form[name]) for row, name in form.rate_fields],
+        },
+    )
+
+
+@portal_permission(PortalAction.MANAGE_CLIENTS)
+@get_or_post
+def user_remove(request: PortalRequest, membership_id: int) -> HttpResponse:
+    membership = _client_user(request, membership_id)
+    form = ClientUserRemoveForm(_posted(request))
+    if form.is_valid():
+        try:
+            services.client_user_remove(
+                membership=membership,
+                actor=request.membership.user,
+                notify=form.cleaned_data["notify"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                _("%(email)s no longer has access to this portal.")
+                % {"email": membership.user.email},
+            )
+        return HttpResponseRedirect(_users_url(request))
+    projects = list(selectors.client_user_projects(membership=membership))
+    return render(
+        request,
+        "clients/user_remove.html",
+        {"form": form, "person": membership, "projects": projects},
     )

@@ -79,6 +79,27 @@ class Membership(models.Model):
         choices=MembershipStatus.choices,
         default=MembershipStatus.ACTIVE,
     )
+    # Client users only (RULES CU1): their company, their profile, their portal rate.
+    # String references: portals knows neither clients nor access (DESIGN.md, layout).
+    client_company = models.ForeignKey(
+        "clients.ClientCompany",
+        verbose_name=_("client company"),
+        on_delete=models.PROTECT,
+        related_name="client_users",
+        null=True,
+        blank=True,
+    )
+    client_profile = models.ForeignKey(
+        "access.ClientProfile",
+        verbose_name=_("client profile"),
+        on_delete=models.PROTECT,
+        related_name="client_users",
+        null=True,
+        blank=True,
+    )
+    hourly_rate = models.DecimalField(
+        _("hourly rate"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     activated_at = models.DateTimeField(null=True, blank=True)
@@ -97,6 +118,24 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=(Q(kind="staff") & ~Q(role="")) | (Q(kind="client") & Q(role="")),
                 name="portals_membership_role_matches_kind",
+            ),
+            # A client user always has a company and a profile; staff have neither.
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="client")
+                    & Q(client_company__isnull=False)
+                    & Q(client_profile__isnull=False)
+                )
+                | (
+                    Q(kind="staff")
+                    & Q(client_company__isnull=True)
+                    & Q(client_profile__isnull=True)
+                ),
+                name="portals_membership_client_has_company_and_profile",
+            ),
+            models.CheckConstraint(
+                condition=Q(hourly_rate__isnull=True) | Q(hourly_rate__gte=0),
+                name="portals_membership_rate_not_negative",
             ),
         ]
 

@@ -12,7 +12,7 @@ def active_membership(*, user: User | AnonymousUser, portal_slug: str) -> Member
     if not user.is_authenticated:
         return None
     return (
-        Membership.objects.select_related("portal", "user")
+        Membership.objects.select_related("portal", "user", "client_profile")
         .filter(user=user, portal__slug=portal_slug, status=MembershipStatus.ACTIVE)
         .first()
     )

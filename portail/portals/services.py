@@ -98,16 +98,6 @@ def membership_add_staff(*, portal: Portal, user: User, role: str) -> Membership
 
 
 @transaction.atomic
-def membership_add_client(*, portal: Portal, user: User) -> Membership:
-    """Make an existing person an active client user of the portal.
-
-    The client apps (companies, invitations, profiles) build on this; until
-    then it is how the demo portal gets its client user.
-    """
-    return _membership_create(portal=portal, user=user, kind=MembershipKind.CLIENT)
-
-
-@transaction.atomic
 def portal_create(
     *,
     name: str,

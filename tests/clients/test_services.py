@@ -10,6 +10,7 @@ from portail.audit.models import AuditEvent
 from portail.clients import services
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.projects.models import Project, ProjectStatus
+from tests.clients.conftest import made_companies
 from tests.conftest import World, make_project
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +78,7 @@ def test_cc1_optional_fields_and_country_stored_as_iso_code(world: World) -> Non
     )
     full.refresh_from_db()
     assert full.country.code == "FR"
-    assert ClientCompany.objects.filter(pk=full.pk, country="FR").exists()
+    assert made_companies().filter(pk=full.pk, country="FR").exists()
     assert (full.city, full.region, full.postal_code) == ("Lyon", "Rhône", "69001")
 
 
@@ -91,7 +92,7 @@ def test_cc1_malformed_fields_are_named_and_nothing_written(
     with pytest.raises(ValidationError) as caught:
         create(world, "Broken", projects=[world.project], **{field: value})
     assert set(caught.value.message_dict) == {field}
-    assert not ClientCompany.objects.exists()
+    assert not made_companies().exists()
     assert not ProjectClient.objects.exists()
     assert not AuditEvent.objects.exists()
 
@@ -112,14 +113,14 @@ def test_cc2_duplicate_name_names_the_existing_company(world: World, typed: str)
     assert caught.value.message_dict == {
         "name": ["A client company named “Bowman Furniture's” already exists."]
     }
-    assert ClientCompany.objects.count() == 1
+    assert made_companies().count() == 1
     assert not ProjectClient.objects.exists()
 
 
 def test_cc2_same_name_in_another_portal_is_fine(world: World) -> None:
     create(world, "Bowman")
     services.company_create(portal=world.other_portal, actor=None, name="bowman")
-    assert ClientCompany.objects.count() == 2
+    assert made_companies().count() == 2
 
 
 def test_cc2_the_database_refuses_a_duplicate_name(world: World) -> None:
@@ -139,7 +140,7 @@ def test_cc2_a_race_on_the_name_is_the_same_field_error(
     assert caught.value.message_dict == {
         "name": ["A client company named “Bowman” already exists."]
     }
-    assert ClientCompany.objects.count() == 1
+    assert made_companies().count() == 1
 
 
 def _only_after_first_call():  # type: ignore[no-untyped-def]
@@ -158,7 +159,7 @@ def test_cc2_a_deleted_companys_name_can_be_reused(world: World) -> None:
     services.company_delete(company=old, actor=world.admin.user)
     new = create(world, "bowman")
     assert new.pk != old.pk
-    assert ClientCompany.objects.filter(name__iexact="bowman").count() == 2
+    assert made_companies().filter(name__iexact="bowman").count() == 2
 
 
 def test_cc2_renaming_onto_another_name_is_refused(world: World) -> None:
@@ -177,7 +178,7 @@ def test_cc1_projects_of_another_portal_are_refused(world: World) -> None:
     with pytest.raises(ValidationError) as caught:
         create(world, "Bowman", projects=[world.other_project])
     assert set(caught.value.message_dict) == {"projects"}
-    assert not ClientCompany.objects.exists()
+    assert not made_companies().exists()
     assert not ProjectClient.objects.exists()
 
 

@@ -10,9 +10,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Q
 
+from portail.access.models import ClientProfile
 from portail.accounts.models import User
+from portail.clients.models import ClientCompany, Invitation, ProjectClient
 from portail.demo.management.commands import load_demo
-from portail.portals.models import Membership, MembershipKind, Portal, StaffRole
+from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal, StaffRole
 from portail.projects.models import Milestone, Project, ProjectMember, Task
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +28,19 @@ def snapshot() -> dict[str, Any]:
     return {
         "counts": {
             model.__name__: model.objects.count()
-            for model in (User, Portal, Membership, Project, ProjectMember, Milestone, Task)
+            for model in (
+                User,
+                Portal,
+                Membership,
+                Project,
+                ProjectMember,
+                Milestone,
+                Task,
+                ClientCompany,
+                ProjectClient,
+                Invitation,
+                ClientProfile,
+            )
         },
         "portals": list(Portal.objects.values_list("slug", "name", "currency", "time_zone")),
         "memberships": sorted(
@@ -79,13 +93,17 @@ class TestLoadDemo:
 
         assert snapshot() == first
         assert first["counts"] == {
-            "User": 4,
+            "User": 5,
             "Portal": 1,
-            "Membership": 4,
+            "Membership": 5,
             "Project": 3,
-            "ProjectMember": 6,
+            "ProjectMember": 10,
             "Milestone": 8,
             "Task": 24,
+            "ClientCompany": 2,
+            "ProjectClient": 4,
+            "Invitation": 1,
+            "ClientProfile": 1,
         }
 
     def test_what_people_changed_in_the_demo_stays_as_they_left_it(self) -> None:
@@ -112,7 +130,12 @@ class TestLoadDemo:
     def test_the_demo_people_sign_in_with_the_demo_password(self) -> None:
         load()
 
-        people = {m.user.email: m for m in Membership.objects.select_related("user", "portal")}
+        people = {
+            m.user.email: m
+            for m in Membership.objects.select_related("user", "portal").filter(
+                status=MembershipStatus.ACTIVE
+            )
+        }
         assert {email: (m.kind, m.role) for email, m in people.items()} == {
             "alice@studio-demo.test": (MembershipKind.STAFF, StaffRole.ADMIN),
             "marc@studio-demo.test": (MembershipKind.STAFF, StaffRole.MANAGER),
@@ -123,6 +146,27 @@ class TestLoadDemo:
             assert m.portal.slug == "demo"
             assert m.is_active
             assert m.user.check_password(load_demo.DEMO_PASSWORD)
+
+    def test_the_demo_has_bowman_with_paul_and_a_second_company_with_a_pending_invitation(
+        self,
+    ) -> None:
+        load()
+
+        paul = Membership.objects.select_related("client_company", "client_profile").get(
+            user__email=load_demo.PAUL.email
+        )
+        assert paul.client_company is not None
+        assert paul.client_company.name == "Bowman Furniture's"
+        assert paul.client_profile is not None
+        assert paul.client_profile.is_builtin
+        assert ProjectMember.objects.filter(membership=paul).count() == 3
+        assert set(
+            ProjectClient.objects.filter(is_primary=True).values_list("company__name", flat=True)
+        ) == {"Bowman Furniture's"}
+        claire = Membership.objects.get(user__email="claire@imprimerie-vasseur.test")
+        assert claire.status == MembershipStatus.INVITED
+        assert Invitation.objects.get(membership=claire).accepted_at is None
+        assert not claire.user.has_usable_password()
 
     def test_the_projects_are_at_different_stages(self) -> None:
         load()

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from portail.accounts.models import User
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal, StaffRole
-from portail.portals.services import membership_add_client, membership_add_staff, portal_create
+from portail.portals.services import membership_add_staff, portal_create
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -131,15 +131,3 @@ def test_membership_add_staff_refuses_a_second_membership_and_an_unknown_role() 
 
     employee = membership_add_staff(portal=portal, user=emma, role=StaffRole.EMPLOYEE)
     assert (employee.kind, employee.role) == (MembershipKind.STAFF, StaffRole.EMPLOYEE)
-
-
-def test_membership_add_client_makes_an_active_client_without_a_role() -> None:
-    portal, _admin = create()
-
-    client = membership_add_client(portal=portal, user=make_user("paul@bowman.test"))
-
-    assert (client.kind, client.role, client.status) == (
-        MembershipKind.CLIENT,
-        "",
-        MembershipStatus.ACTIVE,
-    )

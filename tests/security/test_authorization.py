@@ -25,6 +25,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from zeal import zeal_ignore
 
+from portail.access import services as access_services
 from portail.accounts.models import User
 from portail.clients import services as clients_services
 from portail.notifications.models import EmailStatus, OutboundEmail
@@ -136,10 +137,31 @@ DECLARED: dict[str, Declared] = {
     "notifications:outbox": d("portal_admin", GET),
     "notifications:retry": d("portal_admin", POST),
     "audit:events": d("portal_admin", GET),
+    "access:profiles": d("portal_admin", GET),
+    "access:profile-create": d("portal_admin", GET, POST),
+    "access:profile-permissions": d("portal_admin", GET, POST),
+    "access:profile-rename": d("portal_admin", GET, POST),
+    "access:profile-default": d("portal_admin", POST),
+    "access:profile-delete": d("portal_admin", GET, POST),
     "clients:companies": d("portal_admin", GET),
     "clients:company-create": d("portal_admin", GET, POST),
     "clients:company-edit": d("portal_admin", GET, POST),
     "clients:company-delete": d("portal_admin", GET, POST),
+    "clients:company-users-add": d("portal_admin", GET, POST),
+    "clients:users": d("portal_admin", GET),
+    "clients:user-add": d("portal_admin", GET, POST),
+    "clients:user-edit": d("portal_admin", GET, POST),
+    "clients:user-remove": d("portal_admin", GET, POST),
+    "invitation-admin:invitation-resend": d("portal_admin", POST),
+    "invitation-admin:invitation-revoke": d("portal_admin", POST),
+    # Tried with a made-up token: an unknown link is 404 for everyone. What a real link
+    # shows each person is in tests/clients/test_invitation_views.py.
+    "invitations:invitation-accept": d(
+        "public",
+        GET,
+        POST,
+        exceptions=tuple((p, m, MISSING) for p in PERSONAS for m in (GET, POST)),
+    ),
 }
 # The Django admin is declared as a whole: superusers only, every page of it.
 DJANGO_ADMIN = d("django_admin", GET)
@@ -207,6 +229,9 @@ def matrix(world: World) -> Fixture:
     company = clients_services.company_create(
         portal=world.portal, actor=world.admin.user, name="Bowman", projects=[project]
     )
+    profile = access_services.client_profile_create(
+        portal=world.portal, actor=world.admin.user, name="Reviewer"
+    )
     superuser = User.objects.create_superuser("root@example.test", "a long password 9")
     slug = {"portal_slug": world.portal.slug}
     on_project = {**slug, "project_id": project.pk}
@@ -218,11 +243,25 @@ def matrix(world: World) -> Fixture:
         "projects:member-remove": {**on_project, "membership_id": world.employee.pk},
         "notifications:outbox": slug,
         "audit:events": slug,
+        "access:profiles": slug,
+        "access:profile-create": slug,
+        "access:profile-permissions": {**slug, "profile_id": profile.pk},
+        "access:profile-rename": {**slug, "profile_id": profile.pk},
+        "access:profile-default": {**slug, "profile_id": profile.pk},
+        "access:profile-delete": {**slug, "profile_id": profile.pk},
         "notifications:retry": {**slug, "email_id": email.pk},
         "clients:companies": slug,
         "clients:company-create": slug,
         "clients:company-edit": {**slug, "company_id": company.pk},
         "clients:company-delete": {**slug, "company_id": company.pk},
+        "clients:company-users-add": {**slug, "company_id": company.pk},
+        "clients:users": slug,
+        "clients:user-add": slug,
+        "clients:user-edit": {**slug, "membership_id": world.client.pk},
+        "clients:user-remove": {**slug, "membership_id": world.client.pk},
+        "invitation-admin:invitation-resend": {**slug, "membership_id": world.client.pk},
+        "invitation-admin:invitation-revoke": {**slug, "membership_id": world.client.pk},
+        "invitations:invitation-accept": {"token": "not-a-real-token"},
     }
     for name in DECLARED:
         if name.startswith("projects:") and name not in kwargs:

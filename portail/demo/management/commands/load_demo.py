@@ -24,10 +24,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from portail.access.services import client_profile_builtin
 from portail.accounts.models import User
+from portail.clients.models import ClientCompany
+from portail.clients.services import client_user_add
 from portail.portals.models import Membership, Portal, StaffRole
 from portail.portals.services import (
-    membership_add_client,
     membership_add_staff,
     portal_create,
     user_for_email,
@@ -61,9 +63,39 @@ class DemoPerson:
 ALICE = DemoPerson("alice", "alice@studio-demo.test", "Alice Martin", StaffRole.ADMIN)
 MARC = DemoPerson("marc", "marc@studio-demo.test", "Marc Dubois", StaffRole.MANAGER, "fr")
 EMMA = DemoPerson("emma", "emma@studio-demo.test", "Emma Leroy", StaffRole.EMPLOYEE)
-# The client company "Bowman Furniture's" arrives with the client apps; Paul is its user.
+# Paul is the client user of "Bowman Furniture's" (DEMO_CLIENTS below).
 PAUL = DemoPerson("paul", "paul@bowman.com", "Paul Bowman", CLIENT)
 DEMO_PEOPLE: tuple[DemoPerson, ...] = (ALICE, MARC, EMMA, PAUL)
+BOWMAN = "Bowman Furniture's"
+
+
+@dataclass(frozen=True)
+class DemoClientUser:
+    email: str
+    full_name: str
+    company: str
+    projects: tuple[str, ...]
+    # Accepted: active at once, with the demo password. Otherwise: a pending invitation.
+    accepted: bool
+
+
+DEMO_CLIENTS: tuple[DemoClientUser, ...] = (
+    DemoClientUser(
+        PAUL.email,
+        PAUL.full_name,
+        BOWMAN,
+        ("Showroom website", "Spring catalogue", "Brand refresh"),
+        accepted=True,
+    ),
+    # The printer of the spring catalogue follows that project; her invitation is pending.
+    DemoClientUser(
+        "claire@imprimerie-vasseur.test",
+        "Claire Vasseur",
+        "Imprimerie Vasseur",
+        ("Spring catalogue",),
+        accepted=False,
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -222,11 +254,41 @@ class Command(BaseCommand):
         """Create whatever of the demo is missing; return how many rows were created."""
         self.created = 0
         portal = self._portal()
-        members = {person.key: self._membership(portal, person) for person in DEMO_PEOPLE}
+        client_profile_builtin(portal=portal)
+        members = {
+            person.key: self._membership(portal, person)
+            for person in DEMO_PEOPLE
+            if person.role != CLIENT
+        }
         today = timezone.localdate(timezone=zoneinfo.ZoneInfo(portal.time_zone))
         for spec in DEMO_PROJECTS:
             self._project(portal, spec, members, today)
+        for client in DEMO_CLIENTS:
+            self._client_user(portal, client)
         return self.created
+
+    def _client_user(self, portal: Portal, spec: DemoClientUser) -> None:
+        if Membership.objects.filter(portal=portal, user__email__iexact=spec.email).exists():
+            return
+        if spec.accepted:
+            _user, created = user_for_email(
+                email=spec.email, password=DEMO_PASSWORD, full_name=spec.full_name
+            )
+            self.created += int(created)
+        company = ClientCompany.objects.filter(
+            portal=portal, name=spec.company, deleted_at__isnull=True
+        ).first()
+        client_user_add(
+            portal=portal,
+            actor=None,
+            email=spec.email,
+            full_name=spec.full_name,
+            company=company,
+            new_company_name="" if company else spec.company,
+            projects=Project.objects.filter(portal=portal, name__in=spec.projects),
+            invite=not spec.accepted,
+        )
+        self.created += 1
 
     def _portal(self) -> Portal:
         portal = Portal.objects.filter(slug=DEMO_PORTAL_SLUG).first()
@@ -259,8 +321,6 @@ class Command(BaseCommand):
         if existing is not None:
             return existing
         self.created += 1
-        if person.role == CLIENT:
-            return membership_add_client(portal=portal, user=user)
         return membership_add_staff(portal=portal, user=user, role=person.role)
 
     def _project(

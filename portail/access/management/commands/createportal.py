@@ -1,4 +1,8 @@
-"""`manage.py createportal`: a new portal and its first admin (portals.services.portal_create)."""
+"""`manage.py createportal`: a new portal, its first admin and its built-in client profile.
+
+It lives in `access`, not `portals`, because the built-in profile is an access
+concept and `portals` may not import `access` (DESIGN.md, layout).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from portail.access.services import client_profile_builtin
 from portail.accounts.models import User, normalize_email
 from portail.portals.services import portal_create
 
@@ -28,9 +34,10 @@ OPTION_FOR_FIELD = {
 
 class Command(BaseCommand):
     help = (
-        "Create a portal and its first admin. The admin's password comes from "
-        f"--admin-password, the {PASSWORD_ENV} environment variable, or a prompt. "
-        "An existing person with that email address is made admin and keeps their password."
+        "Create a portal, its first admin and its built-in client profile. The admin's "
+        f"password comes from --admin-password, the {PASSWORD_ENV} environment variable, "
+        "or a prompt. An existing person with that email address is made admin and keeps "
+        "their password."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -76,16 +83,18 @@ class Command(BaseCommand):
         else:
             password = self._password(options)
         try:
-            portal, membership = portal_create(
-                name=options["name"],
-                slug=options["slug"],
-                admin_email=options["admin_email"],
-                admin_password=password,
-                admin_full_name=options["admin_name"],
-                currency=options["currency"],
-                time_zone=options["time_zone"],
-                invoicing_enabled=options["invoicing"],
-            )
+            with transaction.atomic():
+                portal, membership = portal_create(
+                    name=options["name"],
+                    slug=options["slug"],
+                    admin_email=options["admin_email"],
+                    admin_password=password,
+                    admin_full_name=options["admin_name"],
+                    currency=options["currency"],
+                    time_zone=options["time_zone"],
+                    invoicing_enabled=options["invoicing"],
+                )
+                client_profile_builtin(portal=portal)
         except ValidationError as exc:
             lines = [
                 f"{OPTION_FOR_FIELD.get(field, 'error')}: {message}"

@@ -1,4 +1,4 @@
-"""manage.py createportal."""
+"""manage.py createportal (in `access`: it gives the portal its built-in client profile)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS
+from portail.access.models import ClientProfile
 from portail.accounts.models import User
 from portail.portals.models import Membership, Portal, StaffRole
 from tests.conftest import PASSWORD, make_user
@@ -39,6 +41,18 @@ class TestCreatePortal:
             StaffRole.ADMIN,
         )
         assert admin.user.check_password(ADMIN_PASSWORD)
+
+    def test_the_new_portal_has_its_built_in_client_profile_as_default(self) -> None:
+        createportal(*NORD, "--admin-password", ADMIN_PASSWORD)
+
+        profile = ClientProfile.objects.select_related("portal").get()
+        assert (profile.portal.slug, profile.name, profile.is_builtin, profile.is_default) == (
+            "nord",
+            "Client",
+            True,
+            True,
+        )
+        assert profile.permissions == BUILTIN_CLIENT_PERMISSIONS
 
     def test_it_takes_the_password_from_the_environment(
         self, monkeypatch: pytest.MonkeyPatch
@@ -109,4 +123,5 @@ class TestCreatePortal:
 
         assert "--time-zone: Paris is not a known time zone." in str(exc.value)
         assert not Portal.objects.exists()
+        assert not ClientProfile.objects.exists()
         assert not User.objects.exists()

@@ -1,0 +1,190 @@
+"""Client profile pages, for portal admins (RULES PE1, PE6). Thin: access is declared by
+decorator, reads come from selectors, every change goes through a service in a POST.
+
+Every page first makes sure the portal has its built-in profile, so a portal
+made without `createportal` (the Django admin) has it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portail.access import profile_selectors as selectors
+from portail.access import services
+from portail.access.catalogue import ACTION_LABELS
+from portail.access.forms import (
+    GRID_ACTIONS,
+    PermissionGridForm,
+    ProfileCreateForm,
+    ProfileNameForm,
+    apply_service_errors,
+)
+from portail.access.models import ClientProfile
+from portail.access.portal import PortalAction, portal_permission
+from portail.portals.decorators import PortalRequest
+
+get_or_post = require_http_methods(["GET", "POST"])
+
+
+def _list_url(request: PortalRequest) -> str:
+    return reverse("access:profiles", kwargs={"portal_slug": request.portal.slug})
+
+
+def _profile(request: PortalRequest, profile_id: int) -> ClientProfile:
+    """A profile of this portal, with its `user_count`; another portal's is 404."""
+    services.client_profile_builtin(portal=request.portal)
+    return get_object_or_404(selectors.client_profiles(portal=request.portal), pk=profile_id)
+
+
+def _posted(request: PortalRequest) -> Any:
+    return request.POST if request.method == "POST" else None
+
+
+def _report(request: PortalRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@portal_permission(PortalAction.MANAGE_PROFILES)
+@require_GET
+def profile_list(request: PortalRequest) -> HttpResponse:
+    services.client_profile_builtin(portal=request.portal)
+    profiles = list(selectors.client_profiles(portal=request.portal))
+    return render(request, "access/profile_list.html", {"profiles": profiles})
+
+
+@portal_permission(PortalAction.MANAGE_PROFILES)
+@get_or_post
+def profile_create(request: PortalRequest) -> HttpResponse:
+    portal = request.portal
+    services.client_profile_builtin(portal=portal)
+    choices = selectors.client_profile_choices(portal=portal)
+    # An id of another portal's profile, by hand, answers 404 (no form error confirming
+    # it exists); a malformed value is left to the form.
+    source = (request.POST if request.method == "POST" else request.GET).get("clone_of", "")
+    if source.isdigit() and not choices.filter(pk=int(source)).exists():
+        raise Http404
+    initial = {"clone_of": int(source)} if source.isdigit() else {}
+    form = ProfileCreateForm(_posted(request), profiles=choices, initial=initial)
+    if form.is_valid():
+        try:
+            profile = services.client_profile_create(
+                portal=portal,
+                actor=request.membership.user,
+                name=form.cleaned_data["name"],
+                clone_of=form.cleaned_data["clone_of"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Client profile “%(name)s” added. Choose what its client users may do.")
+                % {"name": profile.name},
+            )
+            return HttpResponseRedirect(
+                reverse(
+                    "access:profile-permissions",
+                    kwargs={"portal_slug": portal.slug, "profile_id": profile.pk},
+                )
+            )
+    return render(request, "access/profile_form.html", {"form": form, "profile": None})
+
+
+@portal_permission(PortalAction.MANAGE_PROFILES)
+@get_or_post
+def profile_rename(request: PortalRequest, profile_id: int) -> HttpResponse:
+    profile = _profile(request, profile_id)
+    form = ProfileNameForm(_posted(request), initial={"name": profile.name})
+    if form.is_valid():
+        try:
+            services.client_profile_rename(
+                profile=profile, actor=request.membership.user, name=form.cleaned_data["name"]
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Client profile renamed."))
+            return HttpResponseRedirect(_list_url(request))
+    return render(request, "access/profile_form.html", {"form": form, "profile": profile})
+
+
+@portal_permission(PortalAction.MANAGE_PROFILES)
+@get_or_post
+def profile_permissions(request: PortalRequest, profile_id: int) -> HttpResponse:
+    profile = _profile(request, profile_id)
+    form = PermissionGridForm(_posted(request), profile=profile)
+    if form.is_valid():
+        try:
+            services.client_profile_set_permissions(
+                profile=profile, actor=request.membership.user, permissions=form.permissions()
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            count = getattr(profile, "user_count", 0)
+            messages.success(
+                request,
+                ngettext(
+                    "Permissions of “%(name)s” saved: they apply at once to its %(count)d "
+                    "client user.",
+                    "Permissions of “%(name)s” saved: they apply at once to its %(count)d "
+                    "client users.",
+                    count,
+                )
+                % {"name": profile.name, "count": count},
+            )
+            return HttpResponseRedirect(_list_url(request))
+    return render(
+        request,
+        "access/profile_permissions.html",
+        {
+            "form": form,
+            "profile": profile,
+            "rows": form.rows(),
+            "columns": [ACTION_LABELS[action] for action in GRID_ACTIONS],
+        },
+    )
+
+
+@portal_permission(PortalAction.MANAGE_PROFILES)
+@require_POST
+def profile_set_default(request: PortalRequest, profile_id: int) -> HttpResponse:
+    profile = _profile(request, profile_id)
+    try:
+        services.client_profile_set_default(profile=profile, actor=request.membership.user)
+    except ValidationError as error:
+        _report(request, error)
+    else:
+        messages.success(
+            request,
+            _("New client users now get “%(name)s” unless you choose another profile.")
+            % {"name": profile.name},
+        )
+    return HttpResponseRedirect(_list_url(request))
+
+
+@portal_permission(PortalAction.MANAGE_PROFILES)
+@get_or_post
+def profile_delete(request: PortalRequest, profile_id: int) -> HttpResponse:
+    profile = _profile(request, profile_id)
+    if request.method == "POST":
+        try:
+            services.client_profile_delete(profile=profile, actor=request.membership.user)
+        except ValidationError as error:
+            _report(request, error)
+        else:
+            messages.success(
+                request, _("Client profile “%(name)s” deleted.") % {"name": profile.name}
+            )
+        return HttpResponseRedirect(_list_url(request))
+    return render(request, "access/profile_delete.html", {"profile": profile})

@@ -1,0 +1,475 @@
+"""Invitations of client users (RULES CU2-CU4, CU7, CU8, CU10): services and selectors.
+
+A link carries a random token (`accounts.tokens`); only its SHA-256 hash is
+stored. Opening a link only reads (`invitation_for_token`: mail scanners open
+links); accepting it (`invitation_accept`) spends it with a conditional UPDATE,
+so a second or concurrent submission fails. Every change locks the membership
+row first, then touches its invitations: the same order as
+`services.client_user_remove`, so two of them never wait on each other.
+
+Permission checks happen in the views (`invitation_views.py`), not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Literal
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from portail.accounts.models import User
+from portail.accounts.tokens import hash_token, new_token
+from portail.audit.services import audit_log
+from portail.clients.models import Invitation
+from portail.notifications.services import email_queue
+from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
+
+INVITATION_LIFETIME = dt.timedelta(days=7)
+# CU3: an unused invitation may be sent again once this much time has passed.
+REINVITE_AFTER = dt.timedelta(hours=24)
+FULL_NAME_MAX_LENGTH = User._meta.get_field("full_name").max_length or 150
+
+# An invitation nobody accepted, revoked or replaced (the partial unique index's condition).
+OPEN = Q(accepted_at__isnull=True, revoked_at__isnull=True, superseded_at__isnull=True)
+
+
+# Sending, revoking, the removal notice ---------------------------------------------------
+
+
+@transaction.atomic
+def invitation_send(
+    *, membership: Membership, actor: User | None, now: dt.datetime | None = None
+) -> tuple[Invitation, str]:
+    """CU2-CU4: email the client user a link to join the portal; return it and its raw token.
+
+    The previous link stops working (CU4). An unused invitation may be sent again
+    only once REINVITE_AFTER has passed since it was sent (CU3); one that was
+    accepted or revoked does not hold the next back. Someone who has joined, or
+    was removed, is refused. Errors are not about a form field: NON_FIELD_ERRORS.
+    """
+    now = now or timezone.now()
+    membership = _lock(membership)
+    user = membership.user
+    if membership.status == MembershipStatus.ACTIVE:
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: _("%(name)s has already joined %(portal)s.")
+                % {"name": user.display_name, "portal": membership.portal.name}
+            },
+            code="joined",
+        )
+    if membership.status != MembershipStatus.INVITED:
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: _(
+                    "%(name)s was removed from this portal: add them again to invite them."
+                )
+                % {"name": user.display_name}
+            },
+            code="removed",
+        )
+    invitations = Invitation.objects.filter(membership=membership)
+    latest = invitations.order_by("-created_at", "-id").first()
+    if latest is not None and latest.accepted_at is None and latest.revoked_at is None:
+        allowed_at = latest.created_at + REINVITE_AFTER
+        if now < allowed_at:
+            raise ValidationError(
+                {
+                    NON_FIELD_ERRORS: _("You can invite %(name)s again in %(time)s.")
+                    % {"name": user.display_name, "time": duration_text(allowed_at - now)}
+                },
+                code="too_soon",
+            )
+    superseded = sorted(invitations.filter(OPEN).values_list("pk", flat=True))
+    invitations.filter(pk__in=superseded).update(superseded_at=now)
+    raw, digest = new_token()
+    invitation = Invitation.objects.create(
+        portal=membership.portal,
+        membership=membership,
+        token_hash=digest,
+        invited_by=actor,
+        created_at=now,
+        expires_at=now + INVITATION_LIFETIME,
+    )
+    audit_log(
+        portal=membership.portal,
+        actor=actor,
+        action="invitation.sent",
+        target=invitation,
+        before={"superseded": superseded} if superseded else None,
+        after={
+            "membership": membership.pk,
+            "email": user.email,
+            "expires_at": invitation.expires_at,
+        },
+    )
+    # A reminder when an earlier link went unused (replaced, expired or withdrawn); someone
+    # who joined once and was added back gets a first invitation again.
+    template = (
+        "client_reinvitation"
+        if latest is not None and latest.accepted_at is None
+        else "client_invitation"
+    )
+    email_queue(
+        kind=template,
+        to=user.email,
+        template=template,
+        context={
+            "user": user,
+            "inviter": actor,
+            "company": membership.client_company,
+            "accept_url": settings.PORTAIL_BASE_URL
+            + reverse("invitations:invitation-accept", args=[raw]),
+            "expires_at": invitation.expires_at,
+            "time_zone": membership.portal.time_zone,
+        },
+        language=user.language,
+        portal=membership.portal,
+    )
+    return invitation, raw
+
+
+@transaction.atomic
+def invitation_revoke(
+    *, membership: Membership, actor: User | None, now: dt.datetime | None = None
+) -> Invitation | None:
+    """CU10: withdraw the open invitation; its link then behaves like an expired one.
+
+    Returns the revoked invitation, or None when there was none open (already
+    accepted, revoked or never sent): nothing to do, which is not an error, so
+    removing a client user may always call this.
+    """
+    now = now or timezone.now()
+    membership = _lock(membership)
+    invitation = Invitation.objects.filter(OPEN, membership=membership).first()
+    if invitation is None:
+        return None
+    Invitation.objects.filter(OPEN, pk=invitation.pk).update(revoked_at=now)
+    invitation.revoked_at = now
+    audit_log(
+        portal=membership.portal,
+        actor=actor,
+        action="invitation.revoked",
+        target=invitation,
+        before={"expires_at": invitation.expires_at},
+        after={"revoked_at": now},
+    )
+    return invitation
+
+
+@transaction.atomic
+def removal_notice_queue(*, membership: Membership, actor: User | None) -> None:
+    """CU7: tell a client user they were removed from the portal (the "let the user know" box).
+
+    Call it inside the transaction that removes them: the email is written to
+    the outbox with the change, or not at all.
+    """
+    user = membership.user
+    email_queue(
+        kind="client_removed",
+        to=user.email,
+        template="client_removed",
+        context={"user": user, "remover": actor, "company": membership.client_company},
+        language=user.language,
+        portal=membership.portal,
+    )
+
+
+def _lock(membership: Membership, *, with_user: bool = False) -> Membership:
+    """The client membership, locked for the rest of the transaction, with what emails name.
+
+    `of=`: PostgreSQL cannot lock the nullable side of the outer join that
+    select_related makes for the company. `with_user` locks the person too.
+    """
+    locked = (
+        Membership.objects.select_for_update(of=("self", "user") if with_user else ("self",))
+        .select_related("user", "portal", "client_company")
+        .filter(pk=membership.pk, kind=MembershipKind.CLIENT)
+        .first()
+    )
+    if locked is None:
+        raise ValueError(f"Membership {membership.pk} is not a client user: no invitations.")
+    return locked
+
+
+def duration_text(delta: dt.timedelta) -> str:
+    """ "3 hours 12 minutes": a wait, rounded up to the minute."""
+    minutes = max(1, math.ceil(delta.total_seconds() / 60))
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours})
+    if minutes:
+        parts.append(
+            ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+        )
+    return " ".join(parts)
+
+
+# The admin's view of invitations (CU10) ------------------------------------------------------
+
+StateName = Literal["pending", "expired", "accepted", "revoked", "none"]
+
+
+@dataclass(frozen=True)
+class InvitationState:
+    """A client user's latest invitation, as the client users page shows it.
+
+    `can_reinvite_at` is when an admin may send a new invitation: None when
+    they may not at all (the person joined, or was removed); a moment in the
+    past when they may now. `reinvite_allowed` says which, as of the reading.
+    """
+
+    state: StateName
+    sent_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    can_reinvite_at: dt.datetime | None
+    reinvite_allowed: bool
+
+    @property
+    def revocable(self) -> bool:
+        return self.state == "pending"
+
+
+def invitation_states(
+    *, portal: Portal, now: dt.datetime | None = None
+) -> dict[int, InvitationState]:
+    """The invitation state of every client user of the portal, by membership id; one query."""
+    now = now or timezone.now()
+    latest = Invitation.objects.filter(membership=OuterRef("pk")).order_by("-created_at", "-id")
+    rows = (
+        Membership.objects.filter(portal=portal, kind=MembershipKind.CLIENT)
+        .annotate(
+            inv_created_at=Subquery(latest.values("created_at")[:1]),
+            inv_expires_at=Subquery(latest.values("expires_at")[:1]),
+            inv_accepted_at=Subquery(latest.values("accepted_at")[:1]),
+            inv_revoked_at=Subquery(latest.values("revoked_at")[:1]),
+        )
+        .values_list(
+            "pk", "status", "inv_created_at", "inv_expires_at", "inv_accepted_at", "inv_revoked_at"
+        )
+    )
+    return {
+        pk: _state(now, status, sent_at, expires_at, accepted_at, revoked_at)
+        for pk, status, sent_at, expires_at, accepted_at, revoked_at in rows
+    }
+
+
+def _state(
+    now: dt.datetime,
+    status: str,
+    sent_at: dt.datetime | None,
+    expires_at: dt.datetime | None,
+    accepted_at: dt.datetime | None,
+    revoked_at: dt.datetime | None,
+) -> InvitationState:
+    name: StateName
+    if sent_at is None:
+        name = "none"
+    elif accepted_at is not None:
+        name = "accepted"
+    elif revoked_at is not None:
+        name = "revoked"
+    elif expires_at is not None and expires_at <= now:
+        name = "expired"
+    else:
+        name = "pending"
+    can_reinvite_at: dt.datetime | None = None
+    if status == MembershipStatus.INVITED:
+        # Same rule as invitation_send: only an unused, unrevoked invitation holds the next back.
+        if sent_at is not None and name in ("pending", "expired"):
+            can_reinvite_at = sent_at + REINVITE_AFTER
+        else:
+            can_reinvite_at = now
+    return InvitationState(
+        state=name,
+        sent_at=sent_at,
+        expires_at=expires_at,
+        accepted_at=accepted_at,
+        revoked_at=revoked_at,
+        can_reinvite_at=can_reinvite_at,
+        reinvite_allowed=can_reinvite_at is not None and can_reinvite_at <= now,
+    )
+
+
+# Opening and accepting a link (CU4, CU8) ---------------------------------------------------
+
+
+class LinkStatus(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    USED = "used"
+    SUPERSEDED = "superseded"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class InvitationCheck:
+    """What a link is worth. `invitation` is None only for an unknown link."""
+
+    status: LinkStatus
+    invitation: Invitation | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.status == LinkStatus.VALID
+
+
+class InvitationUnusable(Exception):
+    """The link cannot be accepted (any more); `check` says why."""
+
+    def __init__(self, check: InvitationCheck) -> None:
+        super().__init__(check.status)
+        self.check = check
+
+
+def invitation_for_token(*, raw_token: str, now: dt.datetime | None = None) -> InvitationCheck:
+    """Look a link up and say what it is worth, changing nothing (mail scanners open links).
+
+    When several reasons apply, the one the person can act on comes first:
+    used, then withdrawn (revoked, or the person was removed), then replaced,
+    then expired.
+    """
+    now = now or timezone.now()
+    digest = hash_token(raw_token)
+    invitation = (
+        Invitation.objects.select_related(
+            "portal", "invited_by", "membership__user", "membership__client_company"
+        )
+        .filter(token_hash=digest)
+        .first()
+    )
+    if invitation is None or not hmac.compare_digest(invitation.token_hash, digest):
+        return InvitationCheck(LinkStatus.UNKNOWN)
+    membership = invitation.membership
+    if invitation.accepted_at is not None:
+        status = LinkStatus.USED
+    elif invitation.revoked_at is not None or membership.status == MembershipStatus.DEACTIVATED:
+        status = LinkStatus.REVOKED
+    elif invitation.superseded_at is not None:
+        status = LinkStatus.SUPERSEDED
+    elif membership.status == MembershipStatus.ACTIVE:
+        # Open, but the person joined another way (an admin activated them): nothing left to do.
+        status = LinkStatus.USED
+    elif invitation.expires_at <= now:
+        status = LinkStatus.EXPIRED
+    else:
+        status = LinkStatus.VALID
+    return InvitationCheck(status, invitation)
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    raw_token: str,
+    full_name: str | None = None,
+    password: str | None = None,
+    user: User | None = None,
+    now: dt.datetime | None = None,
+) -> Membership:
+    """CU4: spend the link and make the membership active; return it.
+
+    Someone new (no usable password yet) gives their name and a password
+    (errors keyed `full_name` and `password`). Someone who already has an
+    account (CU8: one person across the installation) does not get a second
+    one: they must be `user`, signed in. The link is spent with a conditional
+    UPDATE after the membership row is locked, so of two concurrent
+    submissions one wins and the other raises InvitationUnusable (used).
+    """
+    now = now or timezone.now()
+    check = invitation_for_token(raw_token=raw_token, now=now)
+    if not check.usable or check.invitation is None:
+        raise InvitationUnusable(check)
+    invitation = check.invitation
+    invitee = invitation.membership.user
+    if user is not None and (user.pk != invitee.pk or user.email != invitee.email):
+        raise ValidationError(
+            {NON_FIELD_ERRORS: _("This invitation is for another email address.")},
+            code="other_person",
+        )
+    if not invitee.is_active:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: _("This account is deactivated.")}, code="inactive"
+        )
+    new_person = not invitee.has_usable_password()
+    if new_person:
+        name = _check_new_person(invitee, full_name, password)
+    elif user is None:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: _("Sign in to your account to accept this invitation.")},
+            code="sign_in",
+        )
+    membership = _lock(invitation.membership, with_user=True)
+    spent = Invitation.objects.filter(OPEN, pk=invitation.pk, expires_at__gt=now).update(
+        accepted_at=now
+    )
+    if spent != 1 or membership.status != MembershipStatus.INVITED:
+        raise InvitationUnusable(invitation_for_token(raw_token=raw_token, now=now))
+    invitation.accepted_at = now
+    # The person as loaded with the lock: the one the caller gets back (and signs in).
+    invitee = membership.user
+    if new_person and invitee.has_usable_password():
+        # They set a password meanwhile (another portal's invitation): theirs stays.
+        raise ValidationError(
+            {NON_FIELD_ERRORS: _("Sign in to your account to accept this invitation.")},
+            code="sign_in",
+        )
+    if new_person:
+        assert password is not None  # checked by _check_new_person
+        invitee.full_name = name
+        invitee.set_password(password)
+        invitee.save(update_fields=["full_name", "password"])
+    membership.status = MembershipStatus.ACTIVE
+    membership.activated_at = now
+    membership.save(update_fields=["status", "activated_at", "updated_at"])
+    audit_log(
+        portal=membership.portal,
+        actor=invitee,
+        action="invitation.accepted",
+        target=invitation,
+        before={"status": MembershipStatus.INVITED.value},
+        after={
+            "status": membership.status,
+            "membership": membership.pk,
+            "new_account": new_person,
+        },
+    )
+    return membership
+
+
+def _check_new_person(invitee: User, full_name: str | None, password: str | None) -> str:
+    errors: dict[str, Any] = {}
+    name = (full_name or "").strip()
+    if not name:
+        errors["full_name"] = _("Enter your name.")
+    elif len(name) > FULL_NAME_MAX_LENGTH:
+        errors["full_name"] = _("Use at most %(count)d characters.") % {
+            "count": FULL_NAME_MAX_LENGTH
+        }
+    if not password:
+        errors["password"] = _("Choose a password.")
+    else:
+        # With the name as given, so a password that is the person's name is refused too.
+        candidate = User(email=invitee.email, full_name=name)
+        try:
+            validate_password(password, candidate)
+        except ValidationError as error:
+            errors["password"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return name
