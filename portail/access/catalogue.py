@@ -61,6 +61,10 @@ MODULES: tuple[Module, ...] = (
         (Action.VIEW, Action.ADD, Action.EDIT, Action.DELETE),
     ),
     Module("tasks", _("Tasks"), (Action.VIEW, Action.ADD, Action.EDIT, Action.DELETE)),
+    # The project's people: a client sees their own company's people and the staff
+    # of the project, never other companies' (CX3). Staff manage who is on a project,
+    # so clients only ever view this module.
+    Module("users", _("Project users"), (Action.VIEW,)),
 )
 MODULES_BY_KEY = {m.key: m for m in MODULES}
 
@@ -77,6 +81,11 @@ TASKS_VIEW = "tasks.view"
 TASKS_ADD = "tasks.add"
 TASKS_EDIT = "tasks.edit"
 TASKS_DELETE = "tasks.delete"
+USERS_VIEW = "users.view"
+
+# Codes that are on or off although their action takes a level elsewhere: seeing
+# "my own" people of a project means nothing.
+ON_OFF_CODES: frozenset[str] = frozenset({USERS_VIEW})
 
 DECLARED = (
     PROJECT_VIEW,
@@ -89,12 +98,13 @@ DECLARED = (
     TASKS_ADD,
     TASKS_EDIT,
     TASKS_DELETE,
+    USERS_VIEW,
 )
 
 
 # The built-in "Client" profile (DESIGN.md): see the project, its milestones and
-# tasks; add tasks; edit and delete the tasks they added or are assigned to.
-# The `users` module joins it when the project's people page exists (issue 4).
+# tasks and the project's people; add tasks; edit and delete the tasks they added
+# or are assigned to.
 BUILTIN_CLIENT_PERMISSIONS: dict[str, str] = {
     PROJECT_VIEW: Level.ALL,
     MILESTONES_VIEW: Level.ALL,
@@ -102,6 +112,7 @@ BUILTIN_CLIENT_PERMISSIONS: dict[str, str] = {
     TASKS_ADD: Level.ALL,
     TASKS_EDIT: Level.OWN,
     TASKS_DELETE: Level.OWN,
+    USERS_VIEW: Level.ALL,
 }
 
 
@@ -120,8 +131,13 @@ def split(code: str) -> tuple[str, Action]:
     return module, Action(action)
 
 
-def levels_for(action: Action) -> tuple[Level, ...]:
-    """The levels an action takes: view, edit and delete a level; add only on or off."""
-    if action in LEVELLED_ACTIONS:
+def is_levelled(code: str) -> bool:
+    """Does the code take a level (none / own / all) rather than on or off?"""
+    return split(code)[1] in LEVELLED_ACTIONS and code not in ON_OFF_CODES
+
+
+def levels_for(code: str) -> tuple[Level, ...]:
+    """The levels a code takes: view, edit and delete a level; add (and ON_OFF_CODES) on or off."""
+    if is_levelled(code):
         return (Level.NONE, Level.OWN, Level.ALL)
     return (Level.NONE, Level.ALL)

@@ -63,8 +63,13 @@ def _load_item(
     return obj
 
 
-def project_permission(code: str, *, item: ItemKind | None = None) -> Callable[[View], View]:
+def project_permission(
+    code: str, *, item: ItemKind | None = None, staff_only: bool = False
+) -> Callable[[View], View]:
     """Declare that a view under /projects/<project_id>/ needs `code` (a catalogue constant).
+
+    `staff_only=True` for staff pages of a project (who its clients are, their
+    permissions): a client user gets 404 there, whatever their permissions.
 
     With `item="milestone"` (`"task"`, `"member"`) the URL's `milestone_id`
     (`task_id`, `membership_id`) is looked up within the project and the
@@ -78,6 +83,8 @@ def project_permission(code: str, *, item: ItemKind | None = None) -> Callable[[
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             membership = current_membership(request)
             kwargs.pop("portal_slug", None)
+            if staff_only and not membership.is_staff:
+                raise Http404
             if not membership.is_staff:
                 # The project pages are staff pages until the client's own view of a
                 # project (CX1-CX3, client-visible items) exists: clients see their
@@ -96,6 +103,7 @@ def project_permission(code: str, *, item: ItemKind | None = None) -> Callable[[
             return view(request, *args, project=project, **kwargs)
 
         wrapper.required_permission = code  # type: ignore[attr-defined]
+        wrapper.staff_only = staff_only  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

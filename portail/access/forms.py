@@ -13,13 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from portail.access.catalogue import (
     ACTION_LABELS,
     LEVEL_LABELS,
-    LEVELLED_ACTIONS,
     MODULES,
     Action,
     Level,
     Module,
+    is_levelled,
     levels_for,
-    split,
 )
 from portail.access.models import ClientProfile
 from portail.access.rules import profile_permissions
@@ -90,9 +89,7 @@ class PermissionGridForm(forms.Form):
         kwargs.setdefault(
             "initial",
             {
-                field_name(code): (
-                    level.value if split(code)[1] in LEVELLED_ACTIONS else level == Level.ALL
-                )
+                field_name(code): (level.value if is_levelled(code) else level == Level.ALL)
                 for code, level in current.items()
             },
         )
@@ -107,12 +104,10 @@ class PermissionGridForm(forms.Form):
                     "action": ACTION_LABELS[action],
                 }
                 field: forms.Field
-                if action in LEVELLED_ACTIONS:
+                if is_levelled(code):
                     field = forms.ChoiceField(
                         label=label,
-                        choices=[
-                            (level.value, LEVEL_LABELS[level]) for level in levels_for(action)
-                        ],
+                        choices=[(level.value, LEVEL_LABELS[level]) for level in levels_for(code)],
                         error_messages={
                             "required": _("Choose a level."),
                             "invalid_choice": _("Choose None, Own or All."),

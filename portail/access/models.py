@@ -57,3 +57,31 @@ class ClientProfile(models.Model):
 # Stored in the portal's language of creation is not possible for a name users can
 # rename; the built-in profile is created as "Client" (the same word in French).
 BUILTIN_PROFILE_NAME = "Client"
+
+
+class PermissionOverride(models.Model):
+    """A client user's customised permissions in one project (PE2).
+
+    A full permission set that replaces their profile's in that project only;
+    deleting it (PE4) reverts them to the profile. It belongs to the project
+    membership, so taking the person off the project (PC5, PC8) removes it too;
+    the audit log keeps what it was.
+    """
+
+    portal = models.ForeignKey("portals.Portal", on_delete=models.CASCADE, related_name="+")
+    member = models.OneToOneField(
+        "projects.ProjectMember", on_delete=models.CASCADE, related_name="permission_override"
+    )
+    permissions = models.JSONField(_("permissions"), default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("permission customisation")
+        verbose_name_plural = _("permission customisations")
+
+    def __str__(self) -> str:
+        return f"customised permissions of project member {self.member_id}"

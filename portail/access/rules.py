@@ -9,16 +9,16 @@ Staff rules (DESIGN.md): admins and managers may do everything in every
 project of their portal; employees everything in projects they are members
 of. A client user's permissions in a project they belong to come from their
 client profile (PE1); editing the profile changes them at once (PE6), since
-nothing is copied. Per-project customisations (PE2) come with issue 4.
+nothing is copied; a customisation in one project replaces the profile there (PE2).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from portail.access.catalogue import CODES, LEVELLED_ACTIONS, Level, split
+from portail.access.catalogue import CODES, Level, is_levelled, split
 from portail.portals.models import Membership
-from portail.projects.models import Project
+from portail.projects.models import Project, ProjectMember
 
 PermissionSet = dict[str, Level]
 LEVELS = frozenset(level.value for level in Level)
@@ -27,26 +27,51 @@ FULL: PermissionSet = {code: Level.ALL for code in CODES}
 NOTHING: PermissionSet = {code: Level.NONE for code in CODES}
 
 
-def _is_project_member(membership: Membership, project: Project) -> bool:
-    # Annotated by access selectors when the project came from a list; else one query.
+_UNRESOLVED = object()
+
+
+def _membership_in(membership: Membership, project: Project) -> tuple[bool, dict[str, str] | None]:
+    """(is the person on the project, their customised set there or None).
+
+    Access selectors annotate both on projects they list (`viewer_is_member`,
+    `viewer_override`), so permissions for N projects cost no query per project;
+    otherwise one query answers both.
+    """
     flag = getattr(project, "viewer_is_member", None)
-    if flag is not None:
-        return bool(flag)
-    return project.members.filter(membership=membership).exists()
+    override = getattr(project, "viewer_override", _UNRESOLVED)
+    if flag is not None and override is not _UNRESOLVED:
+        return bool(flag), override  # type: ignore[return-value]
+    row = (
+        ProjectMember.objects.filter(project_id=project.pk, membership=membership)
+        .values_list("pk", "permission_override__permissions")
+        .first()
+    )
+    if row is None:
+        return False, None
+    return True, row[1]
 
 
 def permissions(membership: Membership | None, project: Project) -> PermissionSet:
-    """The effective permission set of this person in this project."""
+    """The effective permission set of this person in this project.
+
+    Staff: everything where they may work (DESIGN.md). A client user on the
+    project: their customisation there if they have one (PE2), else their
+    profile's set (PE1), read live so a profile edit applies at once (PE6).
+    """
     if membership is None or not membership.is_active or membership.portal_id != project.portal_id:
         return dict(NOTHING)
     if membership.is_staff:
-        if membership.sees_all_projects or _is_project_member(membership, project):
+        if membership.sees_all_projects:
             return dict(FULL)
+        is_member, _override = _membership_in(membership, project)
+        return dict(FULL) if is_member else dict(NOTHING)
+    is_member, override = _membership_in(membership, project)
+    if not is_member:
         return dict(NOTHING)
+    if override is not None:
+        return profile_permissions(override)
     profile = membership.client_profile
-    if profile is not None and _is_project_member(membership, project):
-        return profile_permissions(profile.permissions)
-    return dict(NOTHING)
+    return profile_permissions(profile.permissions) if profile is not None else dict(NOTHING)
 
 
 def profile_permissions(stored: dict[str, str]) -> PermissionSet:
@@ -60,7 +85,7 @@ def profile_permissions(stored: dict[str, str]) -> PermissionSet:
         if code not in CODES or value not in LEVELS:
             continue
         level = Level(value)
-        if split(code)[1] not in LEVELLED_ACTIONS and level == Level.OWN:
+        if level == Level.OWN and not is_levelled(code):
             continue
         resolved[code] = level
     return resolved

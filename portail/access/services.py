@@ -22,7 +22,7 @@ from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, CODES, levels_for, split
+from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, CODES, levels_for
 from portail.access.models import BUILTIN_PROFILE_NAME, ClientProfile
 from portail.access.rules import profile_permissions
 from portail.accounts.models import User
@@ -117,7 +117,7 @@ def _check_permissions(permissions: Mapping[str, Any]) -> dict[str, str]:
         if code not in CODES:
             errors.append(_("“%(code)s” is not a permission of the catalogue.") % {"code": code})
             continue
-        allowed = levels_for(split(code)[1])
+        allowed = levels_for(code)
         if level not in allowed:
             errors.append(
                 _("%(code)s cannot be “%(level)s”: use one of %(levels)s.")

@@ -141,6 +141,15 @@ class Milestone(models.Model):
     start_date = models.DateField(_("start date"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # CX3: internal unless staff show it to the project's client users.
+    client_visible = models.BooleanField(_("visible to clients"), default=False)
+    created_by = models.ForeignKey(
+        "portals.Membership",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="created_milestones",
+    )
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -203,6 +212,9 @@ class Task(models.Model):
         blank=True,
         related_name="created_tasks",
     )
+    # CX3: internal unless staff show it to the project's client users; a task a client
+    # adds is visible (they added it).
+    client_visible = models.BooleanField(_("visible to clients"), default=False)
     position = models.PositiveIntegerField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

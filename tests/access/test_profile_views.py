@@ -12,7 +12,7 @@ from pytest_django import DjangoAssertNumQueries
 from zeal import zeal_ignore
 
 from portail.access import rules, services
-from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, CODES, Level
+from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, CODES, Level, is_levelled
 from portail.access.forms import field_name
 from portail.access.models import ClientProfile
 from portail.audit.models import AuditEvent
@@ -43,8 +43,8 @@ def builtin(world: World) -> ClientProfile:
 
 
 def grid_data(**levels: str) -> dict[str, str]:
-    """What the grid posts: every select (add boxes are left out when unticked)."""
-    data = {field_name(code): "none" for code in CODES if not code.endswith(".add")}
+    """What the grid posts: every select (boxes are left out when unticked)."""
+    data = {field_name(code): "none" for code in CODES if is_levelled(code)}
     data.update(levels)
     return {key: value for key, value in data.items() if value != "off"}
 
@@ -216,6 +216,7 @@ def test_the_grid_has_a_row_per_module_and_a_column_per_action(world: World) -> 
         "project": [True, False, True, False],
         "milestones": [True, True, True, True],
         "tasks": [True, True, True, True],
+        "users": [True, False, False, False],
     }
     page = text(response)
     assert 'name="project_add"' not in page
@@ -223,6 +224,8 @@ def test_the_grid_has_a_row_per_module_and_a_column_per_action(world: World) -> 
     assert re.search(r'<input type="checkbox" name="tasks_add"[^>]*checked', page)
     assert not re.search(r'<input type="checkbox" name="milestones_add"[^>]*checked', page)
     assert "Project overview and progress" in page
+    # Seeing a project's people is on or off (ON_OFF_CODES): a box, not a level.
+    assert re.search(r'<input type="checkbox" name="users_view"[^>]*checked', page)
     assert '<label class="visually-hidden" for="id_tasks_edit">Tasks: Edit</label>' in page
 
 
@@ -254,6 +257,7 @@ def test_saving_the_grid_changes_every_user_of_the_profile_at_once(world: World)
         "tasks.delete": "all",
         "tasks.edit": "none",
         "tasks.view": "own",
+        "users.view": "none",
     }
 
 

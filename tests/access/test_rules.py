@@ -33,7 +33,7 @@ def test_employees_may_do_everything_only_in_their_projects(world: World) -> Non
     assert not any(rules.can(world.outsider, world.project, code) for code in CODES)
 
 
-def test_client_users_have_no_project_access_yet(world: World) -> None:
+def test_client_users_have_no_access_to_a_project_they_are_not_on(world: World) -> None:
     assert not any(rules.can(world.client, world.project, code) for code in CODES)
     assert list(visible_projects(world.client)) == []
 
