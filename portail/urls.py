@@ -10,6 +10,14 @@ urlpatterns = [
     path("accounts/", include("portail.accounts.urls")),
     path("p/<slug:portal_slug>/", include("portail.portals.urls")),
     path("p/<slug:portal_slug>/projects/", include("portail.projects.urls")),
+    path(
+        "p/<slug:portal_slug>/projects/<int:project_id>/clients/",
+        include("portail.clients.project_urls"),
+    ),
+    path(
+        "p/<slug:portal_slug>/projects/<int:project_id>/clients/users/<int:membership_id>/permissions/",
+        include("portail.access.project_urls"),
+    ),
     path("p/<slug:portal_slug>/outbox/", include("portail.notifications.urls")),
     path("p/<slug:portal_slug>/clients/", include("portail.clients.urls")),
     path(
