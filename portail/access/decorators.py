@@ -4,10 +4,15 @@
     def task_edit(request: PortalRequest, project: Project, task: Task) -> HttpResponse: ...
 
 `project_permission` loads the project *from the person's portal* through
-`visible_projects`, and the milestone or task *from that project*: anything
-the person cannot see, or of another portal or project, answers 404 (no
-existence leak). Then it asks `rules.can`; a refusal answers 403. The view
-receives the objects as keyword arguments instead of the ids.
+`visible_projects`, and the milestone or task *from that project* through
+`visible_milestones` / `visible_tasks`: anything the person cannot see (a
+project they are not on or may not view, an internal item, another person's
+item at an `own` view level), or of another portal or project, answers 404
+(no existence leak). Then it asks `rules.can`, with the item for `own`
+levels; a refusal answers 403. The view receives the objects as keyword
+arguments instead of the ids. Staff and client users go through the same
+check (PE5); `staff_only` pages are 404 to client users whatever their
+permissions.
 
 Every decorated view carries `required_permission`, so the authorization
 matrix (tests) can list what each URL needs.
@@ -85,19 +90,19 @@ def project_permission(
             kwargs.pop("portal_slug", None)
             if staff_only and not membership.is_staff:
                 raise Http404
-            if not membership.is_staff:
-                # The project pages are staff pages until the client's own view of a
-                # project (CX1-CX3, client-visible items) exists: clients see their
-                # projects' progress in the project list only.
-                raise Http404
+            # A client user reaches the projects they are on and may view (their
+            # customisation there, else their profile); anyone else gets 404.
             project = get_object_or_404(
                 visible_projects(membership).select_related("owner__user"),
                 pk=kwargs.pop("project_id"),
             )
             obj: Milestone | Task | ProjectMember | None = None
             if item is not None:
+                # Through the access selectors: an item the person may not see (internal,
+                # or not theirs at an `own` view level) is 404, like another project's.
                 obj = _load_item(item, membership, project, kwargs.pop(ITEM_URL_KWARGS[item]))
                 kwargs[item] = obj
+            # Seen, but not allowed (no level, or `own` and not theirs): 403.
             if not rules.can(membership, project, code, obj):
                 raise PermissionDenied
             return view(request, *args, project=project, **kwargs)

@@ -1,7 +1,9 @@
-"""Forms of the client profile pages. They parse and check input; services decide."""
+"""Forms of the client profile pages and of a client user's permissions in a project.
+They parse and check input; services decide."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,18 +16,16 @@ from portail.access.catalogue import (
     ACTION_LABELS,
     LEVEL_LABELS,
     MODULES,
-    Action,
     Level,
     Module,
     is_levelled,
     levels_for,
 )
+from portail.access.member_selectors import GRID_ACTIONS as GRID_ACTIONS
 from portail.access.models import ClientProfile
 from portail.access.rules import profile_permissions
 from portail.access.services import NAME_MAX_LENGTH
-
-# The grid's columns, in this order whatever order a module declares its actions in.
-GRID_ACTIONS: tuple[Action, ...] = (Action.VIEW, Action.ADD, Action.EDIT, Action.DELETE)
+from portail.projects.models import ProjectMember
 
 _NAME_ERRORS = {
     "required": _("Give the profile a name."),
@@ -82,10 +82,23 @@ class GridRow:
 
 
 class PermissionGridForm(forms.Form):
-    """One field per catalogue code: a level for view, edit and delete, a box for add."""
+    """One field per catalogue code: a level for view, edit and delete, a box for add.
 
-    def __init__(self, *args: Any, profile: ClientProfile, **kwargs: Any) -> None:
-        current = profile_permissions(profile.permissions)
+    Pre-filled from a profile (`profile=`) or from any permission set (`permissions=`,
+    e.g. a client user's effective permissions in a project).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        profile: ClientProfile | None = None,
+        permissions: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if (profile is None) == (permissions is None):
+            raise TypeError("PermissionGridForm takes a profile or a permission set, not both.")
+        stored = profile.permissions if profile is not None else permissions
+        current = profile_permissions(dict(stored or {}))
         kwargs.setdefault(
             "initial",
             {
@@ -134,7 +147,8 @@ class PermissionGridForm(forms.Form):
         return rows
 
     def permissions(self) -> dict[str, str]:
-        """The chosen set, as `{code: level}`, for `client_profile_set_permissions`."""
+        """The chosen set, as `{code: level}`, for `client_profile_set_permissions` and
+        `member_permissions_customise`."""
         chosen: dict[str, str] = {}
         for name, code in self.codes.items():
             value = self.cleaned_data[name]
@@ -143,3 +157,39 @@ class PermissionGridForm(forms.Form):
             else:
                 chosen[code] = value
         return chosen
+
+
+class CloneTargetsField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        member: ProjectMember = obj
+        membership = member.membership
+        company = membership.client_company
+        label = membership.user.display_name
+        if company is not None:
+            label = f"{label} · {company.name}"
+        if getattr(member, "is_customised", False):
+            label = f"{label} · {_('customised')}"
+        return label
+
+
+class CloneForm(forms.Form):
+    """PE3: the client users of the project to copy a customisation to."""
+
+    targets = CloneTargetsField(
+        label=_("Copy to"),
+        queryset=ProjectMember.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Tick at least one client user to copy to."),
+            "invalid_choice": _(
+                "%(value)s is not another client user of this project: choose among those listed."
+            ),
+            "invalid_pk_value": _("“%(pk)s” is not a person of this list."),
+        },
+    )
+
+    def __init__(self, *args: Any, candidates: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        targets = self.fields["targets"]
+        assert isinstance(targets, CloneTargetsField)
+        targets.queryset = candidates

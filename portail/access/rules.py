@@ -39,7 +39,14 @@ def _membership_in(membership: Membership, project: Project) -> tuple[bool, dict
     """
     flag = getattr(project, "viewer_is_member", None)
     override = getattr(project, "viewer_override", _UNRESOLVED)
-    if flag is not None and override is not _UNRESOLVED:
+    # The annotations describe the person the project was listed for (`viewer_id`): staff
+    # previewing a client's view of a project they loaded for themselves must not be
+    # answered from their own row (PE7).
+    if (
+        flag is not None
+        and override is not _UNRESOLVED
+        and getattr(project, "viewer_id", None) == membership.pk
+    ):
         return bool(flag), override  # type: ignore[return-value]
     row = (
         ProjectMember.objects.filter(project_id=project.pk, membership=membership)

@@ -1,9 +1,10 @@
-"""Changes to client profiles: one transaction each, audited (RULES PE1, PE6).
+"""Changes to client profiles (RULES PE1, PE6) and to client users' customised permissions
+in a project (PE2-PE4): one transaction each, audited.
 
 Services trust their caller for permissions (views ask `portail.access.portal`),
 but not for tenancy: a profile to copy must be of the same portal. Errors are a
-`ValidationError` naming the field (`name`, `permissions`, `clone_of`), or on
-the whole form when a profile cannot be deleted.
+`ValidationError` naming the field (`name`, `permissions`, `clone_of`, `targets`),
+or on the whole form when a profile cannot be deleted or a customisation changed.
 
 A profile's permissions are never copied onto its users: `rules.permissions`
 reads them from the profile, so saving a profile changes every user of it at
@@ -12,7 +13,7 @@ once (PE6).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -23,11 +24,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, CODES, levels_for
-from portail.access.models import BUILTIN_PROFILE_NAME, ClientProfile
+from portail.access.member_selectors import CUSTOMISABLE_STATUSES
+from portail.access.models import BUILTIN_PROFILE_NAME, ClientProfile, PermissionOverride
 from portail.access.rules import profile_permissions
 from portail.accounts.models import User
 from portail.audit.services import audit_log
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
+from portail.projects.models import ProjectMember
 
 NAME_MAX_LENGTH = ClientProfile._meta.get_field("name").max_length or 100
 
@@ -109,16 +112,21 @@ def _save(profile: ClientProfile, **kwargs: Any) -> None:
         raise _name_taken(existing) from None
 
 
-def _check_permissions(permissions: Mapping[str, Any]) -> dict[str, str]:
+def check_permissions(permissions: Mapping[str, Any]) -> dict[str, str]:
     """The full permission set (every catalogue code; absent means none), or an error
-    naming each unknown code and each level its action does not take."""
+    naming each unknown code and each level its action does not take.
+
+    Profiles and customisations (PE2) are both checked here before anything is stored.
+    """
+    if not isinstance(permissions, Mapping):
+        raise ValidationError({"permissions": _("Give the permissions as a set of codes.")})
     errors: list[str] = []
     for code, level in permissions.items():
         if code not in CODES:
             errors.append(_("“%(code)s” is not a permission of the catalogue.") % {"code": code})
             continue
         allowed = levels_for(code)
-        if level not in allowed:
+        if not isinstance(level, str) or level not in allowed:
             errors.append(
                 _("%(code)s cannot be “%(level)s”: use one of %(levels)s.")
                 % {"code": code, "level": level, "levels": ", ".join(allowed)}
@@ -180,7 +188,7 @@ def client_profile_create(
     if clone_of is not None:
         chosen = _full_set(clone_of.permissions)
     else:
-        chosen = _check_permissions(permissions or {})
+        chosen = check_permissions(permissions or {})
     profile = ClientProfile(portal=portal, name=clean_name, permissions=chosen)
     _save(profile)
     audit_log(
@@ -229,7 +237,7 @@ def client_profile_set_permissions(
     PE6: every client user of the profile has the new permissions at once, in
     every project where they have no customisation (nothing is copied to them).
     """
-    chosen = _check_permissions(permissions)
+    chosen = check_permissions(permissions)
     profile = _lock(profile)
     before = _full_set(profile.permissions)
     changed = sorted(code for code in chosen if before.get(code) != chosen[code])
@@ -345,3 +353,191 @@ def _in_use(count: int) -> ValidationError:
             % {"count": count}
         }
     )
+
+
+# Customised permissions of a client user in one project (RULES PE2-PE4) -----------------
+
+
+def _name(member: ProjectMember) -> str:
+    return member.membership.user.display_name
+
+
+def _is_customisable(member: ProjectMember) -> bool:
+    membership = member.membership
+    return (
+        membership.kind == MembershipKind.CLIENT
+        and membership.status in CUSTOMISABLE_STATUSES
+        and membership.portal_id == member.portal_id
+    )
+
+
+def _lock_members(pks: list[int]) -> dict[int, ProjectMember]:
+    """The project members, locked in id order (so two admins take turns without a
+    deadlock), with their person and portal; gone ones are missing from the answer."""
+    rows = (
+        ProjectMember.objects.select_for_update(of=("self",))
+        .select_related("portal", "membership__user")
+        .filter(pk__in=pks)
+        .order_by("pk")
+    )
+    return {row.pk: row for row in rows}
+
+
+def _lock_client_member(member: ProjectMember) -> ProjectMember:
+    locked = _lock_members([member.pk]).get(member.pk)
+    if locked is None:
+        raise ValidationError({NON_FIELD_ERRORS: _("This person is no longer on the project.")})
+    if not _is_customisable(locked):
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: _(
+                    "%(name)s is not a client user of this project: only client users’ "
+                    "permissions can be customised."
+                )
+                % {"name": _name(locked)}
+            }
+        )
+    return locked
+
+
+@transaction.atomic
+def member_permissions_customise(
+    *, member: ProjectMember, permissions: Mapping[str, Any], actor: User | None
+) -> PermissionOverride:
+    """PE2: give a client user of a project their own permission set there, replacing their
+    profile's in that project only. The set is stored whole (codes left out are `none`),
+    so later edits of the profile no longer change them there (PE6)."""
+    chosen = check_permissions(permissions)
+    member = _lock_client_member(member)
+    override = PermissionOverride.objects.filter(member=member).first()
+    before = _full_set(override.permissions) if override is not None else None
+    if override is not None and override.permissions == chosen:
+        return override
+    if override is None:
+        override = PermissionOverride(portal_id=member.portal_id, member=member)
+    override.permissions = chosen
+    override.updated_by = actor
+    override.save()
+    audit_log(
+        portal=member.portal,
+        actor=actor,
+        action="permission_override.set",
+        target=override,
+        before={"permissions": before} if before is not None else None,
+        after={
+            "project": member.project_id,
+            "membership": member.membership_id,
+            "permissions": chosen,
+        },
+    )
+    return override
+
+
+@transaction.atomic
+def member_permissions_clone(
+    *, source: ProjectMember, targets: Iterable[ProjectMember], actor: User | None
+) -> list[PermissionOverride]:
+    """PE3: copy a client user's customisation to other client users of the same project,
+    all or none. A target's own customisation, if any, is replaced."""
+    chosen_targets = list(targets)
+    if not chosen_targets:
+        raise ValidationError({"targets": _("Tick at least one client user to copy to.")})
+    pks = [source.pk, *(target.pk for target in chosen_targets)]
+    locked = _lock_members(pks)
+    found = locked.get(source.pk)
+    if found is None:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: _("The person you copy from is no longer on the project.")}
+        )
+    source = found
+    overrides = {
+        row.member_id: row
+        for row in PermissionOverride.objects.select_for_update().filter(member_id__in=pks)
+    }
+    original = overrides.get(source.pk)
+    if original is None:
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: _(
+                    "%(name)s has no customisation to copy: they have their profile’s permissions."
+                )
+                % {"name": _name(source)}
+            }
+        )
+    errors: list[str] = []
+    checked: list[ProjectMember] = []
+    for target in chosen_targets:
+        row = locked.get(target.pk)
+        if row is None:
+            errors.append(_("One of the people you chose is no longer on the project."))
+            continue
+        values = {"name": _name(row)}
+        if row.pk == source.pk:
+            errors.append(_("%(name)s is the person you copy from.") % values)
+        elif row.project_id != source.project_id or row.portal_id != source.portal_id:
+            errors.append(_("%(name)s is not a member of this project.") % values)
+        elif row.membership.kind != MembershipKind.CLIENT:
+            errors.append(_("%(name)s is staff: staff permissions cannot be customised.") % values)
+        elif not _is_customisable(row):
+            errors.append(_("%(name)s is no longer a client user of this portal.") % values)
+        elif row not in checked:
+            checked.append(row)
+    if errors:
+        raise ValidationError({"targets": errors})
+    chosen = _full_set(original.permissions)
+    copies = []
+    for row in checked:
+        override = overrides.get(row.pk)
+        before = _full_set(override.permissions) if override is not None else None
+        if override is None:
+            override = PermissionOverride(portal_id=row.portal_id, member=row)
+        override.permissions = dict(chosen)
+        override.updated_by = actor
+        override.save()
+        audit_log(
+            portal=source.portal,
+            actor=actor,
+            action="permission_override.cloned",
+            target=override,
+            before={"permissions": before} if before is not None else None,
+            after={
+                "project": row.project_id,
+                "membership": row.membership_id,
+                "copied_from": source.membership_id,
+                "permissions": chosen,
+            },
+        )
+        copies.append(override)
+    return copies
+
+
+@transaction.atomic
+def member_permissions_reset(*, member: ProjectMember, actor: User | None) -> None:
+    """PE4: delete a client user's customisation in a project: they have their profile's
+    permissions there again, and follow its edits again (PE6)."""
+    locked = _lock_members([member.pk]).get(member.pk)
+    if locked is None:
+        raise ValidationError({NON_FIELD_ERRORS: _("This person is no longer on the project.")})
+    override = PermissionOverride.objects.select_for_update().filter(member=locked).first()
+    if override is None:
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: _(
+                    "%(name)s has no customisation in this project: they already have their "
+                    "profile’s permissions."
+                )
+                % {"name": _name(locked)}
+            }
+        )
+    audit_log(
+        portal=locked.portal,
+        actor=actor,
+        action="permission_override.removed",
+        target=override,
+        before={
+            "project": locked.project_id,
+            "membership": locked.membership_id,
+            "permissions": _full_set(override.permissions),
+        },
+    )
+    override.delete()

@@ -285,22 +285,7 @@ class CompanyUsersForm(forms.Form):
         projects.queryset = selectors.project_choices(portal=portal)
 
     def clean_emails(self) -> list[str]:
-        raw = self.cleaned_data["emails"]
-        addresses = [part.strip() for part in raw.replace(",", "\n").splitlines() if part.strip()]
-        wrong = []
-        for address in addresses:
-            try:
-                validate_email(address)
-            except ValidationError:
-                wrong.append(address)
-        if wrong:
-            raise ValidationError(_("Not an email address: %(list)s.") % {"list": ", ".join(wrong)})
-        seen: set[str] = set()
-        unique = []
-        for address in addresses:
-            if address.lower() not in seen:
-                seen.add(address.lower())
-                unique.append(address)
+        unique = parse_emails(self.cleaned_data["emails"])
         if not unique:
             raise ValidationError(_("Enter at least one email address."))
         return unique
@@ -368,4 +353,153 @@ class ClientUserSearchForm(forms.Form):
         required=False,
         max_length=200,
         widget=forms.SearchInput(attrs={"placeholder": _("Name, email or company")}),
+    )
+
+
+# A project's clients (RULES PC1, PC6-PC8) ----------------------------------------------------
+
+
+class ProjectCompanyAddForm(forms.Form):
+    """PC1: an existing company of the portal, or a new one, as a client of the project."""
+
+    company = CompanyChoiceField(
+        label=_("Client company"),
+        required=False,
+        queryset=ClientCompany.objects.none(),
+        empty_label=_("— choose a company —"),
+        error_messages={
+            "invalid_choice": _(
+                "Choose a client company of this portal that is not on the project."
+            )
+        },
+    )
+    new_company_name = forms.CharField(
+        label=_("or a new company"),
+        required=False,
+        max_length=_max_length("name"),
+        help_text=_("Type a name to create the company at the same time."),
+    )
+    make_primary = forms.BooleanField(
+        label=_("Set as primary client"),
+        required=False,
+        help_text=_("Invoices are addressed to the primary client; a project has at most one."),
+    )
+
+    def __init__(self, *args: Any, project: Project, has_primary: bool, **kwargs: Any) -> None:
+        # PC3: ticked for the project's first company (when it has no primary client).
+        kwargs.setdefault("initial", {"make_primary": not has_primary})
+        super().__init__(*args, **kwargs)
+        company = self.fields["company"]
+        assert isinstance(company, CompanyChoiceField)
+        company.queryset = selectors.project_company_choices(project=project)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        company, new_name = data.get("company"), (data.get("new_company_name") or "").strip()
+        if company is not None and new_name:
+            self.add_error(
+                "new_company_name", _("Choose an existing company or name a new one, not both.")
+            )
+        elif company is None and not new_name and "company" not in self.errors:
+            self.add_error("company", _("Choose a client company, or name a new one."))
+        return data
+
+
+class MemberChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    def label_from_instance(self, obj: Any) -> str:
+        membership: Membership = obj
+        user = membership.user
+        return f"{user.full_name} ({user.email})" if user.full_name else user.email
+
+
+def parse_emails(raw: str) -> list[str]:
+    """Addresses one per line (or separated by commas), each checked, duplicates dropped
+    (compared case-insensitively); a wrong one is an error listing them all."""
+    addresses = [part.strip() for part in raw.replace(",", "\n").splitlines() if part.strip()]
+    wrong = []
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            wrong.append(address)
+    if wrong:
+        raise ValidationError(_("Not an email address: %(list)s.") % {"list": ", ".join(wrong)})
+    seen: set[str] = set()
+    unique = []
+    for address in addresses:
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            unique.append(address)
+    return unique
+
+
+class ProjectUsersAddForm(forms.Form):
+    """PC6: tick client users of the company and/or list new people by email; one step."""
+
+    members = MemberChoiceField(
+        label=_("People of the company"),
+        required=False,
+        queryset=Membership.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": _("Choose people of this company who are not on the project yet."),
+            "invalid_pk_value": _("Choose people of this company who are not on the project yet."),
+        },
+    )
+    new_emails = forms.CharField(
+        label=_("New people"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Email addresses, one per line. Each person joins the company with the portal’s "
+            "default client profile and gets an invitation email."
+        ),
+    )
+    hourly_rate = rate_field(_("Hourly rate of the new people"), help_text=RATE_HELP)
+
+    def __init__(
+        self,
+        *args: Any,
+        project: Project,
+        company: ClientCompany,
+        rates_apply: bool,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if not rates_apply:  # CU9
+            del self.fields["hourly_rate"]
+        members = self.fields["members"]
+        assert isinstance(members, MemberChoiceField)
+        members.queryset = selectors.project_client_user_candidates(
+            project=project, company=company
+        )
+
+    def clean_new_emails(self) -> list[str]:
+        return parse_emails(self.cleaned_data["new_emails"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not data.get("members") and not data.get("new_emails"):
+            raise ValidationError(_("Tick people of the company or enter email addresses."))
+        return data
+
+    def new_people(self) -> list[tuple[str, Any]]:
+        rate = self.cleaned_data.get("hourly_rate")
+        return [(email, rate) for email in self.cleaned_data["new_emails"]]
+
+
+class ProjectMemberRateForm(forms.Form):
+    """PC7: a client user's rate on the project (only where CU9 applies)."""
+
+    hourly_rate = rate_field(_("Hourly rate on this project"), help_text=RATE_HELP)
+
+
+class ProjectUserRemoveForm(forms.Form):
+    """PC8: the "let the user know" box."""
+
+    notify = forms.BooleanField(
+        label=_("Let the user know"),
+        required=False,
+        initial=True,
+        help_text=_("Sends them an email saying they no longer have access to this project."),
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
+from portail.access.models import PermissionOverride
+from portail.clients.invitations import InvitationState, invitation_states
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
-from portail.projects.models import Project, ProjectMember, ProjectStatus
+from portail.projects.models import BillingMethod, Project, ProjectMember, ProjectStatus
 
 
 def companies(*, portal: Portal, search: str = "") -> QuerySet[ClientCompany]:
@@ -116,3 +118,143 @@ def project_choices_for_client_user(*, membership: Membership) -> QuerySet[Proje
         .exclude(members__membership=membership)
         .order_by("name", "id")
     )
+
+
+# A project's clients (RULES PC1-PC8): the project's "Client users" tab -------------------
+
+# The client users who may be put on a project: removed ones come back by email (CU7).
+JOINABLE_STATUSES = (MembershipStatus.INVITED, MembershipStatus.ACTIVE)
+
+
+def project_rates_apply(*, project: Project) -> bool:
+    """CU9: members of a project have their own rate only when the portal invoices and the
+    project bills staff hours (BI1). `project.portal` is read: load it with the project."""
+    return project.portal.invoicing_enabled and project.billing_method == BillingMethod.STAFF_HOURS
+
+
+@dataclass(frozen=True)
+class ClientUserRow:
+    """A client user on the project: their project membership (with `is_customised`, the
+    person and their company) and their invitation state (CU10)."""
+
+    member: ProjectMember
+    invitation: InvitationState | None
+
+
+@dataclass
+class ClientGroup:
+    """A company of the project and its client users on the project. `link` is None for
+    people whose company is not (any more) a client of the project, shown so nobody with
+    access is hidden."""
+
+    company: ClientCompany
+    link: ProjectClient | None
+    rows: list[ClientUserRow] = field(default_factory=list)
+
+    @property
+    def is_primary(self) -> bool:
+        return self.link is not None and self.link.is_primary
+
+
+def project_client_members(
+    *, project: Project, company: ClientCompany | None = None
+) -> QuerySet[ProjectMember]:
+    """The project's client members (of `company` only, when given) with their person and
+    company, each with `is_customised` (a PermissionOverride in this project, PE2); one
+    query."""
+    found = ProjectMember.objects.all()
+    if company is not None:
+        found = found.filter(membership__client_company=company)
+    return (
+        found.filter(
+            portal_id=project.portal_id,
+            project=project,
+            membership__portal_id=project.portal_id,
+            membership__kind=MembershipKind.CLIENT,
+        )
+        .select_related("membership__user", "membership__client_company")
+        .annotate(is_customised=Exists(PermissionOverride.objects.filter(member=OuterRef("pk"))))
+        .order_by("membership__user__full_name", "membership__user__email", "pk")
+    )
+
+
+def project_client_groups(*, project: Project) -> list[ClientGroup]:
+    """The project's client companies, the primary first then by name, each with its client
+    users on the project; three queries whatever the number of companies and people."""
+    links = (
+        ProjectClient.objects.filter(portal_id=project.portal_id, project=project)
+        .select_related("company")
+        .order_by("-is_primary", "company__name", "company_id")
+    )
+    groups = {link.company_id: ClientGroup(company=link.company, link=link) for link in links}
+    states = invitation_states(portal=project.portal)
+    strays: dict[int, ClientGroup] = {}
+    for member in project_client_members(project=project):
+        member.project = project
+        company = member.membership.client_company
+        if company is None:  # a client user always has a company; nothing to show otherwise
+            continue
+        group = groups.get(company.pk) or strays.setdefault(
+            company.pk, ClientGroup(company=company, link=None)
+        )
+        group.rows.append(ClientUserRow(member=member, invitation=states.get(member.membership_id)))
+    return [*groups.values(), *sorted(strays.values(), key=lambda g: g.company.name)]
+
+
+def project_client_link(*, project: Project, company_id: int) -> ProjectClient | None:
+    """The project's link with this company (None for a company that is not its client)."""
+    return (
+        ProjectClient.objects.select_related("company")
+        .filter(
+            portal_id=project.portal_id,
+            project=project,
+            company_id=company_id,
+            company__deleted_at__isnull=True,
+        )
+        .first()
+    )
+
+
+def project_client_member(*, project: Project, membership_id: int) -> ProjectMember | None:
+    """The project membership of this client user of the project (None for anyone else:
+    staff, another project's or portal's people)."""
+    member = project_client_members(project=project).filter(membership_id=membership_id).first()
+    if member is not None:
+        member.project = project
+    return member
+
+
+def project_client_user_candidates(
+    *, project: Project, company: ClientCompany, search: str = ""
+) -> QuerySet[Membership]:
+    """PC6: the company's client users (invited or active) who are not on the project yet,
+    searchable by name or email, with their person; one query."""
+    found = (
+        Membership.objects.filter(
+            portal_id=project.portal_id,
+            kind=MembershipKind.CLIENT,
+            client_company=company,
+            status__in=JOINABLE_STATUSES,
+        )
+        .exclude(project_memberships__project=project)
+        .select_related("user")
+    )
+    search = search.strip()
+    if search:
+        found = found.filter(
+            Q(user__full_name__icontains=search) | Q(user__email__icontains=search)
+        )
+    return found.order_by("user__full_name", "user__email", "pk")
+
+
+def project_company_choices(*, project: Project) -> QuerySet[ClientCompany]:
+    """PC1: the portal's companies that are not clients of the project yet."""
+    return (
+        ClientCompany.objects.filter(portal_id=project.portal_id, deleted_at__isnull=True)
+        .exclude(project_links__project=project)
+        .order_by("name", "id")
+    )
+
+
+def project_has_primary(*, project: Project) -> bool:
+    return ProjectClient.objects.filter(project=project, is_primary=True).exists()

@@ -149,6 +149,17 @@ class MilestoneForm(forms.Form):
     )
     start_date = _date_field(_("Start date"))
     due_date = _date_field(_("Due date"))
+    client_visible = forms.BooleanField(
+        label=_("Visible to clients"),
+        required=False,
+        help_text=_("Client users of the project see this milestone. Unticked, it is internal."),
+    )
+
+    def __init__(self, *args: Any, for_client: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if for_client:
+            # What a client user adds is visible to clients; the choice is staff's (CX3).
+            del self.fields["client_visible"]
 
     @staticmethod
     def initial_for(milestone: Milestone) -> dict[str, Any]:
@@ -192,16 +203,36 @@ class TaskForm(forms.Form):
         },
     )
 
+    client_visible = forms.BooleanField(
+        label=_("Visible to clients"),
+        required=False,
+        help_text=_("Client users of the project see this task. Unticked, it is internal."),
+    )
+    # Sent by the quick-add row, which has no visibility box: the task then takes its
+    # milestone's visibility (see services.task_create).
+    quick = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
     def __init__(
-        self, *args: Any, milestones: QuerySet[Milestone], project: Project, **kwargs: Any
+        self,
+        *args: Any,
+        milestones: QuerySet[Milestone],
+        project: Project,
+        for_client: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         milestone = self.fields["milestone"]
         assert isinstance(milestone, forms.ModelChoiceField)
         milestone.queryset = milestones
-        assignee = self.fields["assignee"]
-        assert isinstance(assignee, PersonChoiceField)
-        assignee.queryset = selectors.assignable_staff(project=project)
+        if for_client:
+            # A client user neither assigns staff nor decides visibility: a task they add
+            # is visible to clients (CX3), and the project's staff pick its assignee.
+            del self.fields["assignee"]
+            del self.fields["client_visible"]
+        else:
+            assignee = self.fields["assignee"]
+            assert isinstance(assignee, PersonChoiceField)
+            assignee.queryset = selectors.assignable_staff(project=project)
 
     @staticmethod
     def initial_for(task: Task) -> dict[str, Any]:
@@ -212,12 +243,22 @@ class TaskForm(forms.Form):
             "due_date": task.due_date,
             "milestone": task.milestone_id,
             "assignee": task.assignee_id,
+            "client_visible": task.client_visible,
         }
 
     def clean_status(self) -> str:
         # The quick-add row sends only a title: a new task is open.
         status: str = self.cleaned_data.get("status") or TaskStatus.OPEN
         return status
+
+    def changes(self, *, creating: bool = False) -> dict[str, Any]:
+        """The cleaned data as service arguments. A task added from the quick-add row
+        gets `client_visible=None`: it takes its milestone's visibility."""
+        data = dict(self.cleaned_data)
+        quick = data.pop("quick", False)
+        if creating and quick and "client_visible" in data:
+            data["client_visible"] = None
+        return data
 
 
 class MemberAddForm(forms.Form):

@@ -12,12 +12,26 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
+from portail.access import rules
+from portail.access.catalogue import (
+    ACTION_LABELS,
+    MILESTONES_DELETE,
+    MILESTONES_EDIT,
+    MODULES,
+    TASKS_DELETE,
+    TASKS_EDIT,
+    Level,
+)
+from portail.access.rules import PermissionSet
 from portail.access.selectors import (
     visible_milestones,
+    visible_milestones_everywhere,
     visible_project_members,
     visible_projects,
     visible_tasks,
+    visible_tasks_everywhere,
 )
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, StaffRole
 from portail.projects.models import (
@@ -79,22 +93,27 @@ def _count(queryset: QuerySet[Task] | QuerySet[Milestone], condition: Q | None =
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def _open_milestones_first_due() -> QuerySet[Milestone]:
+def _open_milestones_first_due(milestones: QuerySet[Milestone]) -> QuerySet[Milestone]:
     """Open milestones of the outer project, the next one due first (undated ones last)."""
-    return Milestone.objects.filter(project=OuterRef("pk"), closed_at__isnull=True).order_by(
+    return milestones.filter(project=OuterRef("pk"), closed_at__isnull=True).order_by(
         F("due_date").asc(nulls_last=True), "position", "id"
     )
 
 
-def with_progress(projects: QuerySet[Project]) -> QuerySet[Project]:
-    """Annotate task and milestone counts and the next open milestone (title and due date)."""
+def with_progress(projects: QuerySet[Project], *, membership: Membership) -> QuerySet[Project]:
+    """Annotate task and milestone counts and the next open milestone (title and due date),
+    counting only the milestones and tasks this person may see: a client user's numbers
+    never reveal internal work (CX1, CX3)."""
+    tasks = visible_tasks_everywhere(membership)
+    milestones = visible_milestones_everywhere(membership)
+    next_open = _open_milestones_first_due(milestones)
     return projects.annotate(
-        task_total=_count(Task.objects.all()),
-        task_done=_count(Task.objects.all(), DONE),
-        milestone_total=_count(Milestone.objects.all()),
-        milestone_done=_count(Milestone.objects.all(), Q(closed_at__isnull=False)),
-        next_milestone_title=Subquery(_open_milestones_first_due().values("title")[:1]),
-        next_milestone_due=Subquery(_open_milestones_first_due().values("due_date")[:1]),
+        task_total=_count(tasks),
+        task_done=_count(tasks, DONE),
+        milestone_total=_count(milestones),
+        milestone_done=_count(milestones, Q(closed_at__isnull=False)),
+        next_milestone_title=Subquery(next_open.values("title")[:1]),
+        next_milestone_due=Subquery(next_open.values("due_date")[:1]),
     )
 
 
@@ -139,7 +158,9 @@ def project_list(*, membership: Membership, status: str = CURRENT) -> QuerySet[P
         projects = projects.filter(status=status)
     else:
         raise ValueError(f"unknown status filter {status!r}")
-    return with_progress(projects.select_related("owner__user")).order_by("name", "id")
+    return with_progress(projects.select_related("owner__user"), membership=membership).order_by(
+        "name", "id"
+    )
 
 
 def project_rows(projects: Iterable[Project]) -> list[ProjectRow]:
@@ -164,23 +185,46 @@ class ProjectProgress:
     milestones: Progress
 
 
-def project_progress(*, project: Project) -> ProjectProgress:
-    """Task and milestone progress of one project, in one query."""
-    row = _row(with_progress(Project.objects.filter(pk=project.pk)).get())
-    return ProjectProgress(tasks=row.tasks, milestones=row.milestones)
-
-
-def milestones_with_progress(*, membership: Membership, project: Project) -> QuerySet[Milestone]:
-    """The project's milestones in their order, each annotated task_done / task_total."""
-    return visible_milestones(membership, project).annotate(
-        task_total=Count("tasks"),
-        task_done=Count("tasks", filter=Q(tasks__status=TaskStatus.DONE)),
+def project_progress(*, membership: Membership, project: Project) -> ProjectProgress:
+    """Task and milestone progress of one project as this person may see it, in one query."""
+    tasks = visible_tasks(membership, project)
+    milestones = visible_milestones(membership, project)
+    counted = Project.objects.filter(pk=project.pk).annotate(
+        task_total=_count(tasks),
+        task_done=_count(tasks, DONE),
+        milestone_total=_count(milestones),
+        milestone_done=_count(milestones, Q(closed_at__isnull=False)),
+    )
+    row = counted.values("task_total", "task_done", "milestone_total", "milestone_done").get()
+    return ProjectProgress(
+        tasks=Progress(row["task_done"], row["task_total"]),
+        milestones=Progress(row["milestone_done"], row["milestone_total"]),
     )
 
 
-def milestone_progress(*, milestone_id: int) -> Progress:
-    counts = Task.objects.filter(milestone_id=milestone_id).aggregate(
-        done=Count("pk", filter=DONE), total=Count("pk")
+def _milestone_count(tasks: QuerySet[Task], condition: Q | None = None) -> Coalesce:
+    rows = tasks.filter(milestone=OuterRef("pk"))
+    if condition is not None:
+        rows = rows.filter(condition)
+    counted = rows.order_by().values("milestone").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def milestones_with_progress(*, membership: Membership, project: Project) -> QuerySet[Milestone]:
+    """The project's milestones in their order, each annotated task_done / task_total,
+    counting the tasks this person may see (a client: not the internal ones)."""
+    tasks = visible_tasks(membership, project)
+    return visible_milestones(membership, project).annotate(
+        task_total=_milestone_count(tasks),
+        task_done=_milestone_count(tasks, DONE),
+    )
+
+
+def milestone_progress(*, membership: Membership, project: Project, milestone_id: int) -> Progress:
+    counts = (
+        visible_tasks(membership, project)
+        .filter(milestone_id=milestone_id)
+        .aggregate(done=Count("pk", filter=DONE), total=Count("pk"))
     )
     return Progress(counts["done"], counts["total"])
 
@@ -209,18 +253,62 @@ def project_tasks(*, membership: Membership, project: Project) -> QuerySet[Task]
     return visible_tasks(membership, project).select_related("assignee__user")
 
 
+def person_name(viewer: Membership, person: Membership | None) -> str | None:
+    """How `person` is named on `viewer`'s pages, or None when `viewer` may not know them.
+
+    Staff see everyone's name (or email). A client user sees the project's staff and the
+    people of their own company by name only, and never learns of another client
+    company's people, nor anyone's email address (CX3).
+    """
+    if person is None:
+        return None
+    if viewer.is_staff:
+        return person.user.display_name
+    if person.is_staff or (
+        person.client_company_id is not None
+        and person.client_company_id == viewer.client_company_id
+    ):
+        return person.user.full_name or str(_("Name not given"))
+    return None
+
+
+def mark_task(
+    task: Task, *, membership: Membership, project: Project, perms: PermissionSet
+) -> Task:
+    """What a task row shows this person: may they edit (tick) or delete it (own levels ask
+    about this very task, PE5), and the assignee's name as they may see it."""
+    task.may_edit = rules.can(membership, project, TASKS_EDIT, task, perms=perms)  # type: ignore[attr-defined]
+    task.may_delete = rules.can(membership, project, TASKS_DELETE, task, perms=perms)  # type: ignore[attr-defined]
+    task.assignee_label = person_name(membership, task.assignee)  # type: ignore[attr-defined]
+    return task
+
+
+def _mark_milestone(
+    milestone: Milestone, *, membership: Membership, project: Project, perms: PermissionSet
+) -> None:
+    milestone.may_edit = rules.can(membership, project, MILESTONES_EDIT, milestone, perms=perms)  # type: ignore[attr-defined]
+    milestone.may_delete = rules.can(  # type: ignore[attr-defined]
+        membership, project, MILESTONES_DELETE, milestone, perms=perms
+    )
+
+
 def project_plan(*, membership: Membership, project: Project) -> ProjectPlan:
     """Two queries: the milestones with their progress, and every task of the project.
 
-    Tasks keep their position order: ticking one done does not move it.
+    Tasks keep their position order: ticking one done does not move it. Each item says
+    whether this person may edit or delete it (`may_edit`, `may_delete`).
     """
+    perms = rules.permissions(membership, project)
     groups = [
         MilestoneGroup(milestone=m, progress=Progress(m.task_done, m.task_total))  # type: ignore[attr-defined]
         for m in milestones_with_progress(membership=membership, project=project)
     ]
+    for each in groups:
+        _mark_milestone(each.milestone, membership=membership, project=project, perms=perms)
     by_id = {group.milestone.pk: group for group in groups}
     loose: list[Task] = []
     for task in project_tasks(membership=membership, project=project):
+        mark_task(task, membership=membership, project=project, perms=perms)
         group = by_id.get(task.milestone_id) if task.milestone_id is not None else None
         if group is None:
             loose.append(task)
@@ -233,6 +321,19 @@ def project_members(*, membership: Membership, project: Project) -> QuerySet[Pro
     """The project's people this person may see, by name."""
     return (
         visible_project_members(membership, project)
+        .select_related("membership__user", "membership__client_company")
+        .order_by("membership__user__full_name", "membership__user__email")
+    )
+
+
+def staff_members(*, project: Project) -> QuerySet[ProjectMember]:
+    """The project's staff members (the Users -> Staff tab), by name."""
+    return (
+        ProjectMember.objects.filter(
+            portal_id=project.portal_id,
+            project=project,
+            membership__kind=MembershipKind.STAFF,
+        )
         .select_related("membership__user")
         .order_by("membership__user__full_name", "membership__user__email")
     )
@@ -273,3 +374,111 @@ def staff_not_on_project(*, project: Project) -> QuerySet[Membership]:
 def project_owners(*, portal_id: int) -> QuerySet[Membership]:
     """Who may own a project: the portal's active staff."""
     return _active_staff(portal_id).order_by("user__full_name", "user__email")
+
+
+# The client's view of a project (CX1-CX3, PE7) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone of the project as a client user may see them: a name and a role, nothing else
+    (no email address, no rate, CX3)."""
+
+    name: str
+    role: str
+    is_viewer: bool
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """One thing a client user may do in the project, for the "view as" preview (PE7)."""
+
+    module: str
+    action: str
+    own_only: bool
+
+
+@dataclass
+class ClientProjectView:
+    """Everything the client's project page shows, as `viewer` may see it.
+
+    `project` is None when the viewer may not see the project at all (only staff's
+    preview gets there: a client is answered 404 before).
+    """
+
+    viewer: Membership
+    project: Project | None
+    may: dict[str, bool]
+    progress: ProjectProgress | None = None
+    plan: ProjectPlan | None = None
+    people: list[Person] = field(default_factory=list)
+    allowed: list[Allowed] = field(default_factory=list)
+    next_milestone: Milestone | None = None
+
+
+def _people(viewer: Membership, project: Project) -> list[Person]:
+    people = []
+    for member in project_members(membership=viewer, project=project):
+        person = member.membership
+        name = person_name(viewer, person)
+        if name is None:  # not reachable through visible_project_members; never shown anyway
+            continue
+        if person.pk == project.owner_id:
+            role = str(_("Project owner"))
+        elif person.is_staff:
+            role = str(_("Project team"))
+        else:
+            role = person.client_company.name if person.client_company else str(_("Client"))
+        people.append(Person(name=name, role=role, is_viewer=person.pk == viewer.pk))
+    return people
+
+
+def _allowed(perms: PermissionSet) -> list[Allowed]:
+    allowed = []
+    for module in MODULES:
+        for action in module.actions:
+            level = perms.get(f"{module.key}.{action.value}", Level.NONE)
+            if level != Level.NONE:
+                allowed.append(
+                    Allowed(
+                        module=str(module.label),
+                        action=str(ACTION_LABELS[action]),
+                        own_only=level == Level.OWN,
+                    )
+                )
+    return allowed
+
+
+def client_project_view(*, viewer: Membership, project: Project) -> ClientProjectView:
+    """The client's project page for `viewer` (a client user), used by their own page and
+    by staff's read-only "view as" preview (PE7), so both show exactly the same things.
+
+    Only the modules the viewer may view are filled in (CX2); milestones, tasks and
+    progress count client-visible items within their levels only (CX3); people are the
+    project's staff and their own company's, named without email or rate.
+    """
+    if getattr(project, "viewer_id", None) != viewer.pk:
+        # Loaded for someone else (staff previewing): load it as the client sees it, so
+        # "may they see it" and their permissions come from their own row.
+        seen = visible_projects(viewer).select_related("owner__user").filter(pk=project.pk).first()
+        if seen is None:
+            nothing = rules.abilities(None, project)
+            return ClientProjectView(viewer=viewer, project=None, may=nothing)
+        project = seen
+    perms = rules.permissions(viewer, project)
+    view = ClientProjectView(
+        viewer=viewer,
+        project=project,
+        may=rules.abilities(viewer, project, perms=perms),
+        progress=project_progress(membership=viewer, project=project),
+        allowed=_allowed(perms),
+    )
+    if view.may["milestones_view"] or view.may["tasks_view"]:
+        view.plan = project_plan(membership=viewer, project=project)
+        open_ = [g.milestone for g in view.plan.milestones if not g.milestone.is_closed]
+        # As in the project list: the next one due first, undated ones last.
+        open_.sort(key=lambda m: (m.due_date is None, m.due_date or dt.date.max, m.position, m.pk))
+        view.next_milestone = open_[0] if open_ else None
+    if view.may["users_view"]:
+        view.people = _people(viewer, project)
+    return view

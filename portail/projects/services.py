@@ -202,6 +202,10 @@ def project_member_remove(*, project: Project, membership: Membership) -> None:
     ProjectMember.objects.filter(project=project, membership=membership).delete()
 
 
+def _is_client(membership: Membership | None) -> bool:
+    return membership is not None and membership.kind == MembershipKind.CLIENT
+
+
 def _next_position(queryset: Any) -> int:
     current = queryset.aggregate(m=Max("position"))["m"]
     return 0 if current is None else current + 1
@@ -215,7 +219,11 @@ def milestone_create(
     description: str = "",
     start_date: dt.date | None = None,
     due_date: dt.date | None = None,
+    client_visible: bool = False,
+    created_by: Membership | None = None,
 ) -> Milestone:
+    """Add a milestone. Internal unless `client_visible` (CX3); one a client user adds is
+    visible to clients (they added it, and would otherwise lose sight of it)."""
     check_dates(start_date, due_date, "due_date")
     milestone = Milestone(
         portal_id=project.portal_id,
@@ -224,14 +232,16 @@ def milestone_create(
         description=description,
         start_date=start_date,
         due_date=due_date,
+        client_visible=client_visible or _is_client(created_by),
+        created_by=created_by,
         position=_next_position(Milestone.objects.filter(project=project)),
     )
-    _full_clean(milestone)
+    _full_clean(milestone, exclude=["portal", "project", "created_by"])
     milestone.save()
     return milestone
 
 
-MILESTONE_FIELDS = ("title", "description", "start_date", "due_date")
+MILESTONE_FIELDS = ("title", "description", "start_date", "due_date", "client_visible")
 
 
 @transaction.atomic
@@ -244,7 +254,7 @@ def milestone_update(*, milestone: Milestone, **changes: Any) -> Milestone:
     for field, value in changes.items():
         setattr(milestone, field, value)
     check_dates(milestone.start_date, milestone.due_date, "due_date")
-    _full_clean(milestone)
+    _full_clean(milestone, exclude=["portal", "project", "created_by"])
     milestone.save()
     return milestone
 
@@ -298,8 +308,17 @@ def task_create(
     due_date: dt.date | None = None,
     milestone: Milestone | None = None,
     assignee: Membership | None = None,
+    client_visible: bool | None = False,
 ) -> Task:
+    """Add a task, internal unless `client_visible` (CX3).
+
+    `client_visible=None` (the quick-add row) takes the milestone's visibility: a task
+    added inside a milestone shown to clients is shown too, any other is internal. A
+    task a client user adds is always visible to clients (they added it).
+    """
     _check_task_refs(project, milestone, assignee)
+    if client_visible is None:
+        client_visible = milestone.client_visible if milestone is not None else False
     task = Task(
         portal_id=project.portal_id,
         project=project,
@@ -309,6 +328,7 @@ def task_create(
         milestone=milestone,
         assignee=assignee,
         created_by=created_by,
+        client_visible=client_visible or _is_client(created_by),
         position=_next_position(Task.objects.filter(project=project)),
     )
     _apply_status(task, status)
@@ -317,7 +337,15 @@ def task_create(
     return task
 
 
-TASK_FIELDS = ("title", "description", "status", "due_date", "milestone", "assignee")
+TASK_FIELDS = (
+    "title",
+    "description",
+    "status",
+    "due_date",
+    "milestone",
+    "assignee",
+    "client_visible",
+)
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""Staff project pages, under /p/<portal_slug>/projects/ (see portail/urls.py)."""
+"""Project pages, for staff and client users, under /p/<portal_slug>/projects/ (portail/urls.py)."""
 
 from django.urls import path
 
@@ -17,6 +17,12 @@ urlpatterns = [
     path(f"{PROJECT}edit/", views.project_edit, name="edit"),
     path(f"{PROJECT}archive/", views.project_archive, name="archive"),
     path(f"{PROJECT}restore/", views.project_restore, name="restore"),
+    path(f"{PROJECT}staff/", views.project_staff, name="staff"),
+    path(
+        f"{PROJECT}view-as/<int:membership_id>/",
+        views.project_view_as,
+        name="view-as",
+    ),
     path(f"{PROJECT}members/add/", views.member_add, name="member-add"),
     path(
         f"{PROJECT}members/<int:membership_id>/remove/",

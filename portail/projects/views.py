@@ -1,5 +1,11 @@
-"""Staff project pages. Thin: access is declared by decorator, reads come from
-selectors, every change goes through a service in a POST.
+"""Project pages, for staff and for client users. Thin: access is declared by decorator
+(the one check, PE5), reads come from selectors, every change goes through a service in a
+POST.
+
+A client user reaches the same URLs as staff, and gets what their permissions allow
+there (CX2): their own page of a project (`projects/client_detail.html`, built by
+`selectors.client_project_view`, which staff's "view as" preview uses too, PE7), and
+forms without the staff-only fields (assignee, visibility).
 """
 
 from __future__ import annotations
@@ -9,7 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,9 +33,10 @@ from portail.access.catalogue import (
 )
 from portail.access.decorators import project_permission
 from portail.access.portal import PortalAction, can_portal, portal_permission
-from portail.access.rules import abilities
+from portail.access.rules import abilities, permissions
 from portail.access.selectors import visible_milestones
 from portail.portals.decorators import PortalRequest, portal_member
+from portail.portals.models import Membership
 from portail.projects import selectors, services
 from portail.projects.forms import (
     MemberAddForm,
@@ -54,6 +61,19 @@ def _detail_url(request: PortalRequest, project: Project, anchor: str = "") -> s
 
 def _back_to_project(request: PortalRequest, project: Project, anchor: str = "") -> HttpResponse:
     return HttpResponseRedirect(_detail_url(request, project, anchor))
+
+
+def _back_to_staff(request: PortalRequest, project: Project) -> HttpResponse:
+    return HttpResponseRedirect(
+        reverse(
+            "projects:staff",
+            kwargs={"portal_slug": request.portal.slug, "project_id": project.pk},
+        )
+    )
+
+
+def _for_client(request: PortalRequest) -> bool:
+    return not request.membership.is_staff
 
 
 def _posted(request: PortalRequest) -> Any:
@@ -104,28 +124,76 @@ def project_create(request: PortalRequest) -> HttpResponse:
     return render(request, "projects/project_form.html", {"form": form, "project": None})
 
 
-def _detail_context(request: PortalRequest, project: Project, **extra: Any) -> dict[str, Any]:
-    membership = request.membership
-    may = abilities(membership, project)
-    context = {
-        "project": project,
-        "progress": selectors.project_progress(project=project),
-        "plan": selectors.project_plan(membership=membership, project=project),
-        "members": list(selectors.project_members(membership=membership, project=project)),
-        "may": may,
-        "member_form": MemberAddForm(project=project) if may["project_edit"] else None,
-    }
-    context.update(extra)
-    return context
-
-
 @project_permission(PROJECT_VIEW)
 @require_GET
 def project_detail(request: PortalRequest, project: Project) -> HttpResponse:
-    return render(request, "projects/detail.html", _detail_context(request, project))
+    membership = request.membership
+    if membership.is_client:
+        view = selectors.client_project_view(viewer=membership, project=project)
+        return render(
+            request,
+            "projects/client_detail.html",
+            {"project": project, "view": view, "read_only": False},
+        )
+    return render(
+        request,
+        "projects/detail.html",
+        {
+            "project": project,
+            "progress": selectors.project_progress(membership=membership, project=project),
+            "plan": selectors.project_plan(membership=membership, project=project),
+            "may": abilities(membership, project),
+        },
+    )
 
 
-@project_permission(PROJECT_EDIT)
+@project_permission(PROJECT_EDIT, item="member", staff_only=True)
+@require_GET
+def project_view_as(
+    request: PortalRequest, project: Project, member: ProjectMember
+) -> HttpResponse:
+    """PE7: the project exactly as this client user of it sees it, read-only."""
+    client = (
+        Membership.objects.select_related("user", "client_company", "client_profile")
+        .filter(pk=member.membership_id, portal_id=project.portal_id)
+        .first()
+    )
+    if client is None or not client.is_client:
+        raise Http404
+    view = selectors.client_project_view(viewer=client, project=project)
+    return render(
+        request,
+        "projects/client_detail.html",
+        {"project": project, "view": view, "read_only": True, "preview_of": client},
+    )
+
+
+def _staff_page(
+    request: PortalRequest, project: Project, member_form: MemberAddForm | None = None
+) -> HttpResponse:
+    may = abilities(request.membership, project)
+    if member_form is None and may["project_edit"]:
+        member_form = MemberAddForm(project=project)
+    return render(
+        request,
+        "projects/staff.html",
+        {
+            "project": project,
+            "may": may,
+            "members": list(selectors.staff_members(project=project)),
+            "member_form": member_form,
+        },
+    )
+
+
+@project_permission(PROJECT_VIEW, staff_only=True)
+@require_GET
+def project_staff(request: PortalRequest, project: Project) -> HttpResponse:
+    """Users -> Staff: the project's staff members, added and removed here."""
+    return _staff_page(request, project)
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
 @get_or_post
 def project_edit(request: PortalRequest, project: Project) -> HttpResponse:
     form = ProjectForm(_posted(request), portal_id=request.portal.pk, project=project)
@@ -140,7 +208,7 @@ def project_edit(request: PortalRequest, project: Project) -> HttpResponse:
     return render(request, "projects/project_form.html", {"form": form, "project": project})
 
 
-@project_permission(PROJECT_EDIT)
+@project_permission(PROJECT_EDIT, staff_only=True)
 @require_POST
 def project_archive(request: PortalRequest, project: Project) -> HttpResponse:
     services.project_archive(project=project)
@@ -148,7 +216,7 @@ def project_archive(request: PortalRequest, project: Project) -> HttpResponse:
     return _back_to_project(request, project)
 
 
-@project_permission(PROJECT_EDIT)
+@project_permission(PROJECT_EDIT, staff_only=True)
 @require_POST
 def project_restore(request: PortalRequest, project: Project) -> HttpResponse:
     services.project_restore(project=project)
@@ -159,7 +227,7 @@ def project_restore(request: PortalRequest, project: Project) -> HttpResponse:
 # Project members ----------------------------------------------------------------------
 
 
-@project_permission(PROJECT_EDIT)
+@project_permission(PROJECT_EDIT, staff_only=True)
 @require_POST
 def member_add(request: PortalRequest, project: Project) -> HttpResponse:
     form = MemberAddForm(request.POST, project=project)
@@ -170,15 +238,17 @@ def member_add(request: PortalRequest, project: Project) -> HttpResponse:
             apply_service_errors(form, error)
         else:
             messages.success(request, _("Added to the project."))
-            return _back_to_project(request, project, "members")
-    return render(
-        request, "projects/detail.html", _detail_context(request, project, member_form=form)
-    )
+            return _back_to_staff(request, project)
+    return _staff_page(request, project, member_form=form)
 
 
-@project_permission(PROJECT_EDIT, item="member")
+@project_permission(PROJECT_EDIT, item="member", staff_only=True)
 @require_POST
 def member_remove(request: PortalRequest, project: Project, member: ProjectMember) -> HttpResponse:
+    """Take a staff member off the project. Client users leave a project through the
+    Client users tab (project-clients:user-remove, PC8: audited, optional notice)."""
+    if not member.membership.is_staff:
+        raise Http404
     try:
         services.project_member_remove(project=project, membership=member.membership)
     except ValidationError as error:
@@ -190,7 +260,7 @@ def member_remove(request: PortalRequest, project: Project, member: ProjectMembe
             _("%(name)s was removed from the project.")
             % {"name": member.membership.user.display_name},
         )
-    return _back_to_project(request, project, "members")
+    return _back_to_staff(request, project)
 
 
 # Milestones ---------------------------------------------------------------------------
@@ -199,10 +269,12 @@ def member_remove(request: PortalRequest, project: Project, member: ProjectMembe
 @project_permission(MILESTONES_ADD)
 @get_or_post
 def milestone_create(request: PortalRequest, project: Project) -> HttpResponse:
-    form = MilestoneForm(_posted(request))
+    form = MilestoneForm(_posted(request), for_client=_for_client(request))
     if form.is_valid():
         try:
-            milestone = services.milestone_create(project=project, **form.cleaned_data)
+            milestone = services.milestone_create(
+                project=project, created_by=request.membership, **form.cleaned_data
+            )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -218,7 +290,11 @@ def milestone_create(request: PortalRequest, project: Project) -> HttpResponse:
 @project_permission(MILESTONES_EDIT, item="milestone")
 @get_or_post
 def milestone_edit(request: PortalRequest, project: Project, milestone: Milestone) -> HttpResponse:
-    form = MilestoneForm(_posted(request), initial=MilestoneForm.initial_for(milestone))
+    form = MilestoneForm(
+        _posted(request),
+        initial=MilestoneForm.initial_for(milestone),
+        for_client=_for_client(request),
+    )
     if form.is_valid():
         try:
             services.milestone_update(milestone=milestone, **form.cleaned_data)
@@ -265,23 +341,42 @@ def milestone_delete(
 # Tasks --------------------------------------------------------------------------------
 
 
-def _task_form(request: PortalRequest, project: Project, **kwargs: Any) -> TaskForm:
-    return TaskForm(
+def _task_form(
+    request: PortalRequest, project: Project, task: Task | None = None, **kwargs: Any
+) -> TaskForm:
+    milestones = visible_milestones(request.membership, project)
+    form = TaskForm(
         _posted(request),
-        milestones=visible_milestones(request.membership, project),
+        milestones=milestones,
         project=project,
+        for_client=_for_client(request),
         **kwargs,
     )
+    if (
+        task is not None
+        and task.milestone_id is not None
+        and not milestones.filter(pk=task.milestone_id).exists()
+    ):
+        # The task's milestone is internal: a client user keeps it as it is, unseen.
+        del form.fields["milestone"]
+    return form
 
 
 @project_permission(TASKS_ADD)
 @get_or_post
 def task_create(request: PortalRequest, project: Project) -> HttpResponse:
-    form = _task_form(request, project, initial={"milestone": request.GET.get("milestone")})
+    milestone_id = request.GET.get("milestone")
+    initial: dict[str, Any] = {"milestone": milestone_id}
+    if milestone_id and milestone_id.isdigit():
+        # The full form, opened from a milestone, starts with that milestone's visibility
+        # (as the quick-add row does).
+        chosen = visible_milestones(request.membership, project).filter(pk=milestone_id).first()
+        initial["client_visible"] = chosen.client_visible if chosen is not None else False
+    form = _task_form(request, project, initial=initial)
     if form.is_valid():
         try:
             task = services.task_create(
-                project=project, created_by=request.membership, **form.cleaned_data
+                project=project, created_by=request.membership, **form.changes(creating=True)
             )
         except ValidationError as error:
             apply_service_errors(form, error)
@@ -296,10 +391,10 @@ def task_create(request: PortalRequest, project: Project) -> HttpResponse:
 @project_permission(TASKS_EDIT, item="task")
 @get_or_post
 def task_edit(request: PortalRequest, project: Project, task: Task) -> HttpResponse:
-    form = _task_form(request, project, initial=TaskForm.initial_for(task))
+    form = _task_form(request, project, task=task, initial=TaskForm.initial_for(task))
     if form.is_valid():
         try:
-            services.task_update(task=task, **form.cleaned_data)
+            services.task_update(task=task, **form.changes())
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -314,17 +409,24 @@ def _task_toggled(request: PortalRequest, project: Project, task: Task, done: bo
     services.task_set_done(task=task, done=done)
     if not request.htmx:
         return _back_to_project(request, project, f"task-{task.pk}")
-    # htmx: the new row, plus the progress bars it moved (out-of-band swaps).
+    # htmx: the new row, plus the progress bars it moved (out-of-band swaps), counted as
+    # this person sees them (a client: client-visible items only).
+    membership = request.membership
+    perms = permissions(membership, project)
+    selectors.mark_task(task, membership=membership, project=project, perms=perms)
     return render(
         request,
         "projects/_task_toggled.html",
         {
             "project": project,
             "task": task,
-            "may": abilities(request.membership, project),
-            "progress": selectors.project_progress(project=project),
+            "may": abilities(membership, project, perms=perms),
+            "client_view": membership.is_client,
+            "progress": selectors.project_progress(membership=membership, project=project),
             "milestone_progress": (
-                selectors.milestone_progress(milestone_id=task.milestone_id)
+                selectors.milestone_progress(
+                    membership=membership, project=project, milestone_id=task.milestone_id
+                )
                 if task.milestone_id is not None
                 else None
             ),

@@ -268,9 +268,9 @@ def test_pe1_a_client_user_sees_the_projects_they_are_on_with_progress(world: Wo
     )
     page = world.client_for(world.client).get(resolve_url("projects:list", portal_slug="acme"))
     assert [row.project.name for row in page.context["rows"]] == ["Website"]
-    # Inside a project they see nothing yet: the client view of a project comes with CX3.
+    # Their project opens (CX2); a project they are not on does not exist for them.
     detail = resolve_url("projects:detail", portal_slug="acme", project_id=world.project.pk)
-    assert world.client_for(world.client).get(detail).status_code == 404
+    assert world.client_for(world.client).get(detail).status_code == 200
 
 
 def test_pe1_a_profile_without_project_view_shows_no_project(world: World) -> None:

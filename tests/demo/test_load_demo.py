@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Q
 
-from portail.access.models import ClientProfile
+from portail.access.catalogue import TASKS_ADD, TASKS_VIEW
+from portail.access.models import ClientProfile, PermissionOverride
 from portail.accounts.models import User
 from portail.clients.models import ClientCompany, Invitation, ProjectClient
 from portail.demo.management.commands import load_demo
@@ -40,6 +41,7 @@ def snapshot() -> dict[str, Any]:
                 ProjectClient,
                 Invitation,
                 ClientProfile,
+                PermissionOverride,
             )
         },
         "portals": list(Portal.objects.values_list("slug", "name", "currency", "time_zone")),
@@ -93,17 +95,18 @@ class TestLoadDemo:
 
         assert snapshot() == first
         assert first["counts"] == {
-            "User": 5,
+            "User": 6,
             "Portal": 1,
-            "Membership": 5,
+            "Membership": 6,
             "Project": 3,
-            "ProjectMember": 10,
+            "ProjectMember": 12,
             "Milestone": 8,
             "Task": 24,
             "ClientCompany": 2,
             "ProjectClient": 4,
             "Invitation": 1,
             "ClientProfile": 1,
+            "PermissionOverride": 1,
         }
 
     def test_what_people_changed_in_the_demo_stays_as_they_left_it(self) -> None:
@@ -141,6 +144,7 @@ class TestLoadDemo:
             "marc@studio-demo.test": (MembershipKind.STAFF, StaffRole.MANAGER),
             "emma@studio-demo.test": (MembershipKind.STAFF, StaffRole.EMPLOYEE),
             "paul@bowman.com": (MembershipKind.CLIENT, ""),
+            "sophie@bowman.com": (MembershipKind.CLIENT, ""),
         }
         for m in people.values():
             assert m.portal.slug == "demo"
@@ -167,6 +171,26 @@ class TestLoadDemo:
         assert claire.status == MembershipStatus.INVITED
         assert Invitation.objects.get(membership=claire).accepted_at is None
         assert not claire.user.has_usable_password()
+
+    def test_the_demo_has_a_customised_client_user(self) -> None:
+        load()
+
+        (override,) = PermissionOverride.objects.select_related(
+            "member__project", "member__membership__user"
+        )
+        assert override.member.membership.user.email == load_demo.SOPHIE.email
+        assert override.member.project.name == "Brand refresh"
+        assert override.permissions[TASKS_ADD] == "none"
+        assert override.permissions[TASKS_VIEW] == "all"
+
+    def test_the_demo_shows_most_work_to_clients_and_keeps_some_internal(self) -> None:
+        load()
+
+        assert not Milestone.objects.filter(client_visible=False).exists()
+        assert set(Task.objects.filter(client_visible=False).values_list("title", flat=True)) == {
+            "Photo retouching",
+            "Survey of the current brand",
+        }
 
     def test_the_projects_are_at_different_stages(self) -> None:
         load()

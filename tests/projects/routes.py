@@ -22,7 +22,9 @@ GET_POST = frozenset({"GET", "POST"})
 @dataclass(frozen=True)
 class Route:
     name: str
-    needs: tuple[str, ...]  # which objects go in the URL: project, milestone, task, member
+    # which objects go in the URL: project, milestone, task, member (staff), client (a client
+    # member of the project, for "view as")
+    needs: tuple[str, ...]
     methods: frozenset[str]
 
     @property
@@ -37,6 +39,8 @@ ROUTES = (
     Route("edit", ("project",), GET_POST),
     Route("archive", ("project",), POST),
     Route("restore", ("project",), POST),
+    Route("staff", ("project",), GET),
+    Route("view-as", ("project", "client"), GET),
     Route("member-add", ("project",), POST),
     Route("member-remove", ("project", "member"), POST),
     Route("milestone-create", ("project",), GET_POST),
@@ -59,6 +63,7 @@ class Objects:
     milestone: Milestone
     task: Task
     member: Membership
+    client: Membership | None = None
 
 
 def url(route: Route, slug: str, objects: Objects) -> str:
@@ -71,6 +76,9 @@ def url(route: Route, slug: str, objects: Objects) -> str:
         kwargs["task_id"] = objects.task.pk
     if "member" in route.needs:
         kwargs["membership_id"] = objects.member.pk
+    if "client" in route.needs:
+        assert objects.client is not None
+        kwargs["membership_id"] = objects.client.pk
     return reverse(f"projects:{route.name}", kwargs=kwargs)
 
 

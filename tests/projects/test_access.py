@@ -1,8 +1,9 @@
 """Who reaches which project page: tenant isolation, staff visibility, methods, sign-in.
 
 DESIGN.md: an object of another portal answers 404, never 403; admins and
-managers see every project of their portal, employees only theirs; client
-users have no project access yet (a later issue).
+managers see every project of their portal, employees only theirs. Client
+users reach the projects they are on (tests/projects/test_client_view.py); the
+world's client persona is on none, so every project URL is 404 to them here.
 """
 
 from __future__ import annotations
@@ -77,8 +78,14 @@ def test_milestone_and_task_ids_of_another_project_are_404(
 ) -> None:
     """Ids are looked up within the project of the URL."""
     second = make_project(world.portal, world.admin, "Second project")
-    mixed = Objects(project=second, milestone=ours.milestone, task=ours.task, member=world.employee)
-    routes = [r for r in OBJECT_ROUTES if {"milestone", "task", "member"} & set(r.needs)]
+    mixed = Objects(
+        project=second,
+        milestone=ours.milestone,
+        task=ours.task,
+        member=world.employee,
+        client=ours.client,
+    )
+    routes = [r for r in OBJECT_ROUTES if {"milestone", "task", "member", "client"} & set(r.needs)]
     client = world.client_for(world.admin)
     statuses = {r.name: getattr(client, method)(url(r, "acme", mixed)).status_code for r in routes}
     assert statuses == {r.name: 404 for r in routes}

@@ -9,16 +9,18 @@ from django.shortcuts import resolve_url
 
 from portail.projects import services
 from portail.projects.models import TaskStatus
-from tests.conftest import World
+from tests.conftest import World, make_member
 
 pytestmark = pytest.mark.django_db
 
 # Session, user, membership, session write (3: savepoint, update, release), portals menu: 7;
 # then paginator count, the annotated list and the status counts: 10, for any number of projects.
 LIST_QUERIES = 10
-# The same 7, then project, progress, milestones, tasks, members, staff to add (exists, select):
-# 15, for any number of milestones and tasks.
-DETAIL_QUERIES = 15
+# The same 7, then project, progress, milestones, tasks: 11, for any number of milestones
+# and tasks (the staff members list moved to the Users -> Staff tab).
+DETAIL_QUERIES = 11
+# The staff tab: the same 7, project, members, staff to add (exists, select): 12.
+STAFF_QUERIES = 12
 
 
 def fill_project(world: World, project: Any, milestones: int, tasks_each: int) -> None:
@@ -64,3 +66,18 @@ def test_project_page_query_count_does_not_grow_with_tasks(
         response = client.get(path)
     assert response.status_code == 200
     assert response.context["progress"].tasks.total == size * size + 1
+
+
+@pytest.mark.parametrize("people", [1, 10])
+def test_staff_tab_query_count_does_not_grow_with_members(
+    world: World, django_assert_max_num_queries: Any, people: int
+) -> None:
+    for i in range(people):
+        member = make_member(world.portal, f"staff{i}@acme.test", full_name=f"Staff {i}")
+        services.project_member_add(project=world.project, membership=member)
+    client = world.client_for(world.admin)
+    path = resolve_url("projects:staff", portal_slug="acme", project_id=world.project.pk)
+    with django_assert_max_num_queries(STAFF_QUERIES):
+        response = client.get(path)
+    assert response.status_code == 200
+    assert len(response.context["members"]) == people + 2  # the admin (owner) and the employee

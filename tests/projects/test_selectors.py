@@ -77,7 +77,7 @@ def test_progress_percent_rounds_down_so_100_means_all_done(
 
 def test_project_without_tasks_shows_0_of_0(world: World) -> None:
     with no_task_loaded():
-        progress = selectors.project_progress(project=world.project)
+        progress = selectors.project_progress(membership=world.admin, project=world.project)
     assert progress.tasks == Progress(0, 0)
     assert progress.tasks.percent == 0
     assert progress.milestones == Progress(0, 0)
@@ -86,7 +86,7 @@ def test_project_without_tasks_shows_0_of_0(world: World) -> None:
 def test_project_with_every_task_done_is_100_percent(world: World) -> None:
     add_tasks(world, world.project, done=3, open_=0)
     with no_task_loaded():
-        progress = selectors.project_progress(project=world.project)
+        progress = selectors.project_progress(membership=world.admin, project=world.project)
     assert progress.tasks == Progress(3, 3)
     assert progress.tasks.percent == 100
 
@@ -100,7 +100,7 @@ def test_project_with_mixed_tasks_counts_only_done_ones(world: World) -> None:
         status=TaskStatus.IN_PROGRESS,
     )
     with no_task_loaded():
-        progress = selectors.project_progress(project=world.project)
+        progress = selectors.project_progress(membership=world.admin, project=world.project)
     assert progress.tasks == Progress(2, 6)
     assert progress.tasks.percent == 33
 
@@ -192,7 +192,9 @@ def test_milestone_progress_counts_only_its_own_tasks(world: World) -> None:
             m.title: Progress(m.task_done, m.task_total)  # type: ignore[attr-defined]
             for m in milestones
         }
-        single = selectors.milestone_progress(milestone_id=design.pk)
+        single = selectors.milestone_progress(
+            membership=world.admin, project=world.project, milestone_id=design.pk
+        )
     assert progress == {
         "Design": Progress(1, 4),
         "Build": Progress(2, 2),

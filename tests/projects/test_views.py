@@ -154,11 +154,13 @@ def test_add_and_remove_a_staff_member(world: World) -> None:
     client = world.client_for(world.manager)
     response = client.post(purl("member-add", world.project), {"membership": world.outsider.pk})
     assert response.status_code == 302
-    assert response["Location"] == detail(world.project, "members")
+    assert response["Location"] == purl("staff", world.project)
     assert world.client_for(world.outsider).get(detail(world.project)).status_code == 200
+    assert "Oscar Outsider" in client.get(purl("staff", world.project)).content.decode()
 
     response = client.post(purl("member-remove", world.project, membership_id=world.outsider.pk))
     assert response.status_code == 302
+    assert response["Location"] == purl("staff", world.project)
     assert not ProjectMember.objects.filter(
         project=world.project, membership=world.outsider
     ).exists()

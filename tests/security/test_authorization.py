@@ -26,15 +26,35 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from zeal import zeal_ignore
 
 from portail.access import services as access_services
+from portail.access.catalogue import (
+    BUILTIN_CLIENT_PERMISSIONS,
+    MILESTONES_ADD,
+    MILESTONES_DELETE,
+    MILESTONES_EDIT,
+    MILESTONES_VIEW,
+    PROJECT_VIEW,
+    TASKS_ADD,
+    TASKS_DELETE,
+    TASKS_EDIT,
+    TASKS_VIEW,
+)
+from portail.access.models import PermissionOverride
 from portail.accounts.models import User
 from portail.clients import services as clients_services
+from portail.clients.models import ClientCompany
 from portail.notifications.models import EmailStatus, OutboundEmail
+from portail.portals.models import Membership
 from portail.projects import services
-from tests.conftest import World
+from portail.projects.models import Milestone, Project, ProjectMember, Task
+from tests.conftest import World, make_member
 
 PERSONAS = (
     "anonymous",
-    "client",
+    "client",  # client user on the project, with the portal's default (built-in) profile
+    "client_granted",  # on the project, customised to get what the profile lacks
+    "client_restricted",  # on the project, customised to lose what the profile gives
+    "client_off_project",  # same company, not on the project
+    "client_other_company",  # another client company of the same project, default profile
     "outsider",  # employee of the portal, not on the project
     "employee",  # employee on the project
     "manager",
@@ -42,6 +62,7 @@ PERSONAS = (
     "other_admin",  # admin of another portal
     "superuser",  # Django admin access, member of no portal
 )
+CLIENTS = tuple(p for p in PERSONAS if p.startswith("client"))
 OK, SIGNIN, ADMIN_LOGIN, FORBIDDEN, MISSING, METHOD = (
     "ok",
     "signin",
@@ -51,9 +72,37 @@ OK, SIGNIN, ADMIN_LOGIN, FORBIDDEN, MISSING, METHOD = (
     "method",
 )
 
+# What each client persona may do in the project: the stored sets the fixture gives them
+# (profile, or customisation), written out here rather than asked of `access`, so the
+# matrix checks the code against an independent statement of the rules.
+BUILTIN = dict(BUILTIN_CLIENT_PERMISSIONS)
+CLIENT_SETS: dict[str, dict[str, str]] = {
+    "client": BUILTIN,
+    "client_granted": {
+        **BUILTIN,
+        MILESTONES_ADD: "all",
+        MILESTONES_EDIT: "all",
+        TASKS_EDIT: "all",
+        TASKS_DELETE: "all",
+    },
+    "client_restricted": {
+        PROJECT_VIEW: "all",
+        MILESTONES_VIEW: "all",
+        TASKS_VIEW: "all",
+        TASKS_ADD: "none",
+        TASKS_EDIT: "none",
+        TASKS_DELETE: "none",
+    },
+    "client_other_company": BUILTIN,
+}
+
 
 def _refusals(**refused: str) -> dict[str, str | None]:
     return {p: refused.get(p) for p in PERSONAS}
+
+
+def _clients(outcome: str) -> dict[str, str]:
+    return dict.fromkeys(CLIENTS, outcome)
 
 
 # Who is refused, and how, under each rule; a persona not named is allowed.
@@ -65,26 +114,26 @@ RULES: dict[str, dict[str, str | None]] = {
         anonymous=SIGNIN,
         other_admin=MISSING,
         superuser=MISSING,
-        client=FORBIDDEN,
         outsider=FORBIDDEN,
         employee=FORBIDDEN,
+        **_clients(FORBIDDEN),
     ),
     "portal_admin": _refusals(
         anonymous=SIGNIN,
         other_admin=MISSING,
         superuser=MISSING,
-        client=FORBIDDEN,
         outsider=FORBIDDEN,
         employee=FORBIDDEN,
         manager=FORBIDDEN,
+        **_clients(FORBIDDEN),
     ),
-    # Staff on the project, or admins and managers; a project one may not see is 404.
+    # Staff pages of a project: staff on it, or admins and managers; anyone else 404.
     "project_staff": _refusals(
         anonymous=SIGNIN,
         other_admin=MISSING,
         superuser=MISSING,
-        client=MISSING,
         outsider=MISSING,
+        **_clients(MISSING),
     ),
     "django_admin": {p: (None if p == "superuser" else ADMIN_LOGIN) for p in PERSONAS},
 }
@@ -98,13 +147,22 @@ class Declared:
     methods: frozenset[str]
     # Outcomes that differ from the rule for one persona and method: {(persona, method): outcome}.
     exceptions: tuple[tuple[str, str, str], ...] = ()
+    # For project pages open to client users: the catalogue code the page needs, and the
+    # item it acts on ("milestone", "task"), which the matrix's client personas did not add.
+    code: str | None = None
+    item: str | None = None
 
 
 def d(rule: str, *methods: str, exceptions: tuple[tuple[str, str, str], ...] = ()) -> Declared:
     return Declared(rule, frozenset(methods), exceptions)
 
 
-PROJECT = "project_staff"
+def p(code: str, *methods: str, item: str | None = None) -> Declared:
+    """A project page staff on the project may use, and client users per their permissions."""
+    return Declared("project", frozenset(methods), code=code, item=item)
+
+
+STAFF = "project_staff"
 DECLARED: dict[str, Declared] = {
     "home": d("signed_in", GET),
     "portal-picker": d("signed_in", GET),
@@ -118,22 +176,35 @@ DECLARED: dict[str, Declared] = {
     "portals:dashboard": d("portal_member", GET),
     "projects:list": d("portal_member", GET),
     "projects:create": d("create_projects", GET, POST),
-    "projects:detail": d(PROJECT, GET),
-    "projects:edit": d(PROJECT, GET, POST),
-    "projects:archive": d(PROJECT, POST),
-    "projects:restore": d(PROJECT, POST),
-    "projects:member-add": d(PROJECT, POST),
-    "projects:member-remove": d(PROJECT, POST),
-    "projects:milestone-create": d(PROJECT, GET, POST),
-    "projects:milestone-edit": d(PROJECT, GET, POST),
-    "projects:milestone-close": d(PROJECT, POST),
-    "projects:milestone-reopen": d(PROJECT, POST),
-    "projects:milestone-delete": d(PROJECT, POST),
-    "projects:task-create": d(PROJECT, GET, POST),
-    "projects:task-edit": d(PROJECT, GET, POST),
-    "projects:task-done": d(PROJECT, POST),
-    "projects:task-reopen": d(PROJECT, POST),
-    "projects:task-delete": d(PROJECT, POST),
+    "projects:detail": p(PROJECT_VIEW, GET),
+    "projects:edit": d(STAFF, GET, POST),
+    "projects:archive": d(STAFF, POST),
+    "projects:restore": d(STAFF, POST),
+    "projects:staff": d(STAFF, GET),
+    "projects:view-as": d(STAFF, GET),
+    "projects:member-add": d(STAFF, POST),
+    "projects:member-remove": d(STAFF, POST),
+    "projects:milestone-create": p(MILESTONES_ADD, GET, POST),
+    "projects:milestone-edit": p(MILESTONES_EDIT, GET, POST, item="milestone"),
+    "projects:milestone-close": p(MILESTONES_EDIT, POST, item="milestone"),
+    "projects:milestone-reopen": p(MILESTONES_EDIT, POST, item="milestone"),
+    "projects:milestone-delete": p(MILESTONES_DELETE, POST, item="milestone"),
+    "projects:task-create": p(TASKS_ADD, GET, POST),
+    "projects:task-edit": p(TASKS_EDIT, GET, POST, item="task"),
+    "projects:task-done": p(TASKS_EDIT, POST, item="task"),
+    "projects:task-reopen": p(TASKS_EDIT, POST, item="task"),
+    "projects:task-delete": p(TASKS_DELETE, POST, item="task"),
+    "project-clients:list": d(STAFF, GET),
+    "project-clients:company-add": d(STAFF, GET, POST),
+    "project-clients:company-primary": d(STAFF, POST),
+    "project-clients:company-remove": d(STAFF, GET, POST),
+    "project-clients:users-add": d(STAFF, GET, POST),
+    "project-clients:user-edit": d(STAFF, GET, POST),
+    "project-clients:user-remove": d(STAFF, GET, POST),
+    "member-permissions:show": d(STAFF, GET),
+    "member-permissions:edit": d(STAFF, GET, POST),
+    "member-permissions:clone": d(STAFF, GET, POST),
+    "member-permissions:reset": d(STAFF, POST),
     "notifications:outbox": d("portal_admin", GET),
     "notifications:retry": d("portal_admin", POST),
     "audit:events": d("portal_admin", GET),
@@ -211,11 +282,27 @@ class Fixture:
     clients: dict[str, Client]
 
 
+def _client_user(world: World, email: str, company: ClientCompany) -> Membership:
+    membership = make_member(world.portal, email, "client", email.split("@")[0].title())
+    membership.client_company = company
+    membership.save(update_fields=["client_company"])
+    return membership
+
+
+def _on_project(membership: Membership, project: Project) -> ProjectMember:
+    return ProjectMember.objects.create(
+        portal_id=project.portal_id, project=project, membership=membership
+    )
+
+
 @pytest.fixture
 def matrix(world: World) -> Fixture:
     project = world.project
     milestone = services.milestone_create(project=project, title="Launch")
     task = services.task_create(project=project, title="Write copy", created_by=world.admin)
+    # Shown to clients, and added by staff: `own` levels do not reach them.
+    Milestone.objects.filter(pk=milestone.pk).update(client_visible=True)
+    Task.objects.filter(pk=task.pk).update(client_visible=True)
     email = OutboundEmail.objects.create(
         portal=world.portal,
         kind="test",
@@ -226,66 +313,81 @@ def matrix(world: World) -> Fixture:
         status=EmailStatus.FAILED,
         last_error="550 no such user",
     )
-    company = clients_services.company_create(
-        portal=world.portal, actor=world.admin.user, name="Bowman", projects=[project]
+    assert world.client.client_company is not None
+    bowman = world.client.client_company
+    vasseur = clients_services.company_create(
+        portal=world.portal, actor=world.admin.user, name="Vasseur", projects=[project]
     )
+    clients_services.project_client_add(project=project, company=bowman, actor=None)
     profile = access_services.client_profile_create(
         portal=world.portal, actor=world.admin.user, name="Reviewer"
     )
     superuser = User.objects.create_superuser("root@example.test", "a long password 9")
-    slug = {"portal_slug": world.portal.slug}
-    on_project = {**slug, "project_id": project.pk}
-    kwargs: dict[str, dict[str, Any]] = {
-        "accounts:password-reset-confirm": {"token": "not-a-real-token"},
-        "portals:dashboard": slug,
-        "projects:list": slug,
-        "projects:create": slug,
-        "projects:member-remove": {**on_project, "membership_id": world.employee.pk},
-        "notifications:outbox": slug,
-        "audit:events": slug,
-        "access:profiles": slug,
-        "access:profile-create": slug,
-        "access:profile-permissions": {**slug, "profile_id": profile.pk},
-        "access:profile-rename": {**slug, "profile_id": profile.pk},
-        "access:profile-default": {**slug, "profile_id": profile.pk},
-        "access:profile-delete": {**slug, "profile_id": profile.pk},
-        "notifications:retry": {**slug, "email_id": email.pk},
-        "clients:companies": slug,
-        "clients:company-create": slug,
-        "clients:company-edit": {**slug, "company_id": company.pk},
-        "clients:company-delete": {**slug, "company_id": company.pk},
-        "clients:company-users-add": {**slug, "company_id": company.pk},
-        "clients:users": slug,
-        "clients:user-add": slug,
-        "clients:user-edit": {**slug, "membership_id": world.client.pk},
-        "clients:user-remove": {**slug, "membership_id": world.client.pk},
-        "invitation-admin:invitation-resend": {**slug, "membership_id": world.client.pk},
-        "invitation-admin:invitation-revoke": {**slug, "membership_id": world.client.pk},
-        "invitations:invitation-accept": {"token": "not-a-real-token"},
-    }
-    for name in DECLARED:
-        if name.startswith("projects:") and name not in kwargs:
-            extra: dict[str, Any] = {}
-            if name.startswith("projects:milestone-") and name != "projects:milestone-create":
-                extra["milestone_id"] = milestone.pk
-            if name.startswith("projects:task-") and name != "projects:task-create":
-                extra["task_id"] = task.pk
-            kwargs[name] = {**on_project, **extra}
-    clients = {"anonymous": Client()}
     members = {
         "client": world.client,
+        "client_granted": _client_user(world, "grace@bowman.test", bowman),
+        "client_restricted": _client_user(world, "rita@bowman.test", bowman),
+        "client_off_project": _client_user(world, "olivia@bowman.test", bowman),
+        "client_other_company": _client_user(world, "claire@vasseur.test", vasseur),
         "outsider": world.outsider,
         "employee": world.employee,
         "manager": world.manager,
         "admin": world.admin,
         "other_admin": world.other_admin,
     }
+    for persona in ("client", "client_granted", "client_restricted", "client_other_company"):
+        member = _on_project(members[persona], project)
+        if persona in ("client_granted", "client_restricted"):
+            PermissionOverride.objects.create(
+                portal=world.portal, member=member, permissions=CLIENT_SETS[persona]
+            )
+    # The id each URL keyword takes; a project page's person is the default-profile client
+    # (the staff member list's is the employee).
+    ids: dict[str, Any] = {
+        "portal_slug": world.portal.slug,
+        "project_id": project.pk,
+        "milestone_id": milestone.pk,
+        "task_id": task.pk,
+        "company_id": bowman.pk,
+        "membership_id": world.client.pk,
+        "profile_id": profile.pk,
+        "email_id": email.pk,
+        "token": "not-a-real-token",
+    }
+    kwargs: dict[str, dict[str, Any]] = {}
+    for name, pattern in _walk(get_resolver()):
+        route = str(pattern.pattern)
+        prefix = _prefixes().get(name, "")
+        wanted = [key for key in ids if f":{key}>" in prefix + route or f"<{key}>" in route]
+        kwargs[name] = {key: ids[key] for key in wanted}
+    kwargs["projects:member-remove"]["membership_id"] = world.employee.pk
+    clients = {"anonymous": Client()}
     for persona, membership in members.items():
         clients[persona] = world.client_for(membership)
     clients["superuser"] = Client()
     with zeal_ignore():
         clients["superuser"].force_login(superuser)
     return Fixture(world, kwargs, clients)
+
+
+def _prefixes() -> dict[str, str]:
+    """Each URL name's full route, with the prefixes of the includes it sits in."""
+    routes: dict[str, str] = {}
+
+    def walk(resolver: URLResolver, prefix: str, namespace: str) -> None:
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                ns = entry.namespace or ""
+                inner = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+                if inner == "admin":
+                    continue
+                walk(entry, prefix + str(entry.pattern), inner)
+            else:
+                name = f"{namespace}:{entry.name}" if namespace else str(entry.name)
+                routes[name] = prefix + str(entry.pattern)
+
+    walk(get_resolver(), "", "")
+    return routes
 
 
 def outcome(response: HttpResponse) -> str:
@@ -299,11 +401,41 @@ def outcome(response: HttpResponse) -> str:
     return {403: FORBIDDEN, 404: MISSING, 405: METHOD}.get(response.status_code, OK)
 
 
+ITEM_MODULES = {"milestone": "milestones", "task": "tasks"}
+
+
+def client_refusal(declared: Declared, persona: str) -> str | None:
+    """How a client persona is refused a project page, from its stated permission set.
+
+    Not on the project, or no project view: 404. An item of a module they may not see
+    (or see only their own of): 404. Their level for the code is none, or `own` on an
+    item they did not add: 403.
+    """
+    stored = CLIENT_SETS.get(persona)
+    if stored is None or stored.get(PROJECT_VIEW, "none") == "none":
+        return MISSING
+    assert declared.code is not None
+    if (
+        declared.item is not None
+        and stored.get(f"{ITEM_MODULES[declared.item]}.view", "none") != "all"
+    ):
+        return MISSING
+    level = stored.get(declared.code, "none")
+    if level == "none" or (level == "own" and declared.item is not None):
+        return FORBIDDEN
+    return None
+
+
 def expected(declared: Declared, persona: str, method: str) -> str:
     for who, how, result in declared.exceptions:
         if who == persona and how == method:
             return result
-    refusal = RULES[declared.rule][persona]
+    if declared.rule == "project":
+        refusal = RULES["project_staff"][persona]
+        if persona in CLIENTS:
+            refusal = client_refusal(declared, persona)
+    else:
+        refusal = RULES[declared.rule][persona]
     if refusal is not None:
         return refusal
     return OK if method in declared.methods else METHOD
@@ -322,7 +454,7 @@ def test_authorization_matrix(matrix: Fixture) -> None:
     """Every declared URL, every persona, GET and POST: the outcome its rule says."""
     mismatches = []
     for name, declared in DECLARED.items():
-        url = reverse(name, kwargs=matrix.kwargs.get(name, {}))
+        url = reverse(name, kwargs=matrix.kwargs[name])
         for persona in PERSONAS:
             for method in (GET, POST):
                 with zeal_ignore():  # many unrelated requests in one test are not an N+1

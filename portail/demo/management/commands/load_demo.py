@@ -24,7 +24,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from portail.access.services import client_profile_builtin
+from portail.access.catalogue import MILESTONES_VIEW, PROJECT_VIEW, TASKS_VIEW, USERS_VIEW
+from portail.access.services import client_profile_builtin, member_permissions_customise
 from portail.accounts.models import User
 from portail.clients.models import ClientCompany
 from portail.clients.services import client_user_add
@@ -34,7 +35,14 @@ from portail.portals.services import (
     portal_create,
     user_for_email,
 )
-from portail.projects.models import BillingMethod, Milestone, Project, Task, TaskStatus
+from portail.projects.models import (
+    BillingMethod,
+    Milestone,
+    Project,
+    ProjectMember,
+    Task,
+    TaskStatus,
+)
 from portail.projects.services import (
     milestone_create,
     milestone_set_closed,
@@ -63,9 +71,10 @@ class DemoPerson:
 ALICE = DemoPerson("alice", "alice@studio-demo.test", "Alice Martin", StaffRole.ADMIN)
 MARC = DemoPerson("marc", "marc@studio-demo.test", "Marc Dubois", StaffRole.MANAGER, "fr")
 EMMA = DemoPerson("emma", "emma@studio-demo.test", "Emma Leroy", StaffRole.EMPLOYEE)
-# Paul is the client user of "Bowman Furniture's" (DEMO_CLIENTS below).
+# Paul and Sophie are client users of "Bowman Furniture's" (DEMO_CLIENTS below).
 PAUL = DemoPerson("paul", "paul@bowman.com", "Paul Bowman", CLIENT)
-DEMO_PEOPLE: tuple[DemoPerson, ...] = (ALICE, MARC, EMMA, PAUL)
+SOPHIE = DemoPerson("sophie", "sophie@bowman.com", "Sophie Bowman", CLIENT, "fr")
+DEMO_PEOPLE: tuple[DemoPerson, ...] = (ALICE, MARC, EMMA, PAUL, SOPHIE)
 BOWMAN = "Bowman Furniture's"
 
 
@@ -77,6 +86,19 @@ class DemoClientUser:
     projects: tuple[str, ...]
     # Accepted: active at once, with the demo password. Otherwise: a pending invitation.
     accepted: bool
+    # Projects where their permissions are customised (PE2): {project name: permission set}.
+    customised: tuple[tuple[str, dict[str, str]], ...] = ()
+    language: str = "en"
+
+
+# Sophie follows the brand refresh read-only: she sees everything the built-in profile
+# shows, but adds, edits and deletes nothing there (her customisation of that project).
+READ_ONLY = {
+    PROJECT_VIEW: "all",
+    MILESTONES_VIEW: "all",
+    TASKS_VIEW: "all",
+    USERS_VIEW: "all",
+}
 
 
 DEMO_CLIENTS: tuple[DemoClientUser, ...] = (
@@ -86,6 +108,15 @@ DEMO_CLIENTS: tuple[DemoClientUser, ...] = (
         BOWMAN,
         ("Showroom website", "Spring catalogue", "Brand refresh"),
         accepted=True,
+    ),
+    DemoClientUser(
+        SOPHIE.email,
+        SOPHIE.full_name,
+        BOWMAN,
+        ("Showroom website", "Brand refresh"),
+        accepted=True,
+        customised=(("Brand refresh", READ_ONLY),),
+        language="fr",
     ),
     # The printer of the spring catalogue follows that project; her invitation is pending.
     DemoClientUser(
@@ -105,6 +136,8 @@ class DemoTask:
     due_in_days: int | None = None
     milestone: str | None = None
     assignee: str | None = None  # a DemoPerson key
+    # Shown to the project's client users unless internal (CX3).
+    internal: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,7 +211,7 @@ DEMO_PROJECTS: tuple[DemoProject, ...] = (
         tasks=(
             DemoTask("Shot list with the client", DONE, -25, "Photography", "marc"),
             DemoTask("Studio photo shoot", DONE, -15, "Photography", "emma"),
-            DemoTask("Photo retouching", DONE, -6, "Photography", "emma"),
+            DemoTask("Photo retouching", DONE, -6, "Photography", "emma", internal=True),
             DemoTask("Catalogue grid and typography", DONE, -1, "Layout", "emma"),
             DemoTask("Product descriptions", DOING, 7, "Layout", "marc"),
             DemoTask("Layout of the 48 pages", DOING, 18, "Layout", "emma"),
@@ -200,7 +233,7 @@ DEMO_PROJECTS: tuple[DemoProject, ...] = (
         ),
         tasks=(
             DemoTask("Kick-off meeting", DONE, -2, "Discovery", "alice"),
-            DemoTask("Survey of the current brand", DOING, 7, "Discovery", "marc"),
+            DemoTask("Survey of the current brand", DOING, 7, "Discovery", "marc", internal=True),
             DemoTask("Mood boards", due_in_days=14, milestone="Discovery", assignee="alice"),
             DemoTask("Logo sketches", due_in_days=30, milestone="Identity"),
             DemoTask("Colour palette", due_in_days=40, milestone="Identity"),
@@ -271,14 +304,17 @@ class Command(BaseCommand):
         if Membership.objects.filter(portal=portal, user__email__iexact=spec.email).exists():
             return
         if spec.accepted:
-            _user, created = user_for_email(
+            user, created = user_for_email(
                 email=spec.email, password=DEMO_PASSWORD, full_name=spec.full_name
             )
+            if created:
+                user.language = spec.language
+                user.save(update_fields=["language"])
             self.created += int(created)
         company = ClientCompany.objects.filter(
             portal=portal, name=spec.company, deleted_at__isnull=True
         ).first()
-        client_user_add(
+        membership = client_user_add(
             portal=portal,
             actor=None,
             email=spec.email,
@@ -289,6 +325,13 @@ class Command(BaseCommand):
             invite=not spec.accepted,
         )
         self.created += 1
+        for project_name, permissions in spec.customised:
+            member = ProjectMember.objects.filter(
+                project__portal=portal, project__name=project_name, membership=membership
+            ).first()
+            if member is not None:
+                member_permissions_customise(member=member, permissions=permissions, actor=None)
+                self.created += 1
 
     def _portal(self) -> Portal:
         portal = Portal.objects.filter(slug=DEMO_PORTAL_SLUG).first()
@@ -357,6 +400,7 @@ class Command(BaseCommand):
                 title=ms.title,
                 start_date=_days(today, ms.starts_in_days),
                 due_date=_days(today, ms.due_in_days),
+                client_visible=True,
             )
             if ms.closed:
                 milestone = milestone_set_closed(milestone=milestone, closed=True)
@@ -375,5 +419,6 @@ class Command(BaseCommand):
                 due_date=_days(today, task.due_in_days),
                 milestone=milestones[task.milestone] if task.milestone else None,
                 assignee=members[task.assignee] if task.assignee else None,
+                client_visible=not task.internal,
             )
             self.created += 1

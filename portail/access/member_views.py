@@ -1,0 +1,167 @@
+"""A client user's permissions in one project, for the project's staff (RULES PE2-PE4, PE7).
+
+Thin: `project_permission(PROJECT_EDIT, staff_only=True)` loads the project from the
+person's portal (clients and staff who may not see the project get 404); the client
+member is then looked up *in that project* (anyone else is 404); every change goes
+through a service in a POST.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portail.access import member_selectors as selectors
+from portail.access import services
+from portail.access.catalogue import ACTION_LABELS, PROJECT_EDIT
+from portail.access.decorators import project_permission
+from portail.access.forms import GRID_ACTIONS, CloneForm, PermissionGridForm, apply_service_errors
+from portail.portals.decorators import PortalRequest
+from portail.projects.models import Project, ProjectMember
+
+get_or_post = require_http_methods(["GET", "POST"])
+
+
+def _member(request: PortalRequest, project: Project, membership_id: int) -> ProjectMember:
+    return selectors.client_member(
+        portal=request.portal, project=project, membership_id=membership_id
+    )
+
+
+def _show_url(member: ProjectMember) -> str:
+    return reverse(
+        "member-permissions:show",
+        kwargs={
+            "portal_slug": member.portal.slug,
+            "project_id": member.project_id,
+            "membership_id": member.membership_id,
+        },
+    )
+
+
+def _context(member: ProjectMember, **extra: Any) -> dict[str, Any]:
+    return {
+        "project": member.project,
+        "member": member,
+        "person": member.membership.user,
+        "company": member.membership.client_company,
+        "profile": member.membership.client_profile,
+        "override": selectors.override_of(member),
+        "is_customisable": member.membership.status in selectors.CUSTOMISABLE_STATUSES,
+        "columns": [ACTION_LABELS[action] for action in GRID_ACTIONS],
+        **extra,
+    }
+
+
+def _report(request: PortalRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
+@require_GET
+def member_permissions(
+    request: PortalRequest, project: Project, membership_id: int
+) -> HttpResponse:
+    """PE7: the effective permissions and what the customisation changes from the profile."""
+    member = _member(request, project, membership_id)
+    diff = selectors.permission_diff(member)
+    return render(
+        request,
+        "access/member_permissions.html",
+        _context(member, diff=diff, rows=diff.rows(), changed=diff.changed),
+    )
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
+@get_or_post
+def member_customise(request: PortalRequest, project: Project, membership_id: int) -> HttpResponse:
+    """PE2: the grid, pre-filled with the effective permissions; saving stores them whole."""
+    member = _member(request, project, membership_id)
+    form = PermissionGridForm(
+        request.POST if request.method == "POST" else None,
+        permissions=selectors.effective_set(member),
+    )
+    if form.is_valid():
+        try:
+            services.member_permissions_customise(
+                member=member, permissions=form.permissions(), actor=request.membership.user
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Permissions of %(name)s customised in this project.")
+                % {"name": member.membership.user.display_name},
+            )
+            return HttpResponseRedirect(_show_url(member))
+    return render(
+        request, "access/member_customise.html", _context(member, form=form, rows=form.rows())
+    )
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
+@get_or_post
+def member_clone(request: PortalRequest, project: Project, membership_id: int) -> HttpResponse:
+    """PE3: copy this person's customisation to the client users ticked, in one action."""
+    member = _member(request, project, membership_id)
+    candidates = selectors.clone_candidates(source=member)
+    form = CloneForm(request.POST if request.method == "POST" else None, candidates=candidates)
+    if form.is_valid():
+        targets = list(form.cleaned_data["targets"])
+        try:
+            services.member_permissions_clone(
+                source=member, targets=targets, actor=request.membership.user
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Customisation of %(name)s copied to %(count)d client user: %(people)s.",
+                    "Customisation of %(name)s copied to %(count)d client users: %(people)s.",
+                    len(targets),
+                )
+                % {
+                    "name": member.membership.user.display_name,
+                    "count": len(targets),
+                    "people": ", ".join(t.membership.user.display_name for t in targets),
+                },
+            )
+            return HttpResponseRedirect(_show_url(member))
+    return render(request, "access/member_clone.html", _context(member, form=form))
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
+@require_POST
+def member_reset(request: PortalRequest, project: Project, membership_id: int) -> HttpResponse:
+    """PE4: remove the customisation; the person has their profile's permissions again."""
+    member = _member(request, project, membership_id)
+    try:
+        services.member_permissions_reset(member=member, actor=request.membership.user)
+    except ValidationError as error:
+        _report(request, error)
+    else:
+        profile = member.membership.client_profile
+        messages.success(
+            request,
+            _(
+                "Customisation removed: %(name)s has the permissions of the profile "
+                "“%(profile)s” again."
+            )
+            % {
+                "name": member.membership.user.display_name,
+                "profile": profile.name if profile is not None else "",
+            },
+        )
+    return HttpResponseRedirect(_show_url(member))

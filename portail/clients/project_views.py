@@ -1,0 +1,343 @@
+"""A project's client companies and client users, for the project's staff (RULES PC1-PC8):
+the project's Users -> Client users tab.
+
+Thin: `project_permission(PROJECT_EDIT, staff_only=True)` loads the project from the
+person's portal (client users, employees who are not on the project and other portals'
+people get 404). A company or client user named by the URL or the form is then looked up
+in that project's portal and project: another portal's is 404, like a project they cannot
+see. Every change goes through a service in a POST.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portail.access.catalogue import PROJECT_EDIT
+from portail.access.decorators import project_permission
+from portail.clients import selectors, services
+from portail.clients.forms import (
+    ProjectCompanyAddForm,
+    ProjectMemberRateForm,
+    ProjectUserRemoveForm,
+    ProjectUsersAddForm,
+    apply_service_errors,
+)
+from portail.clients.models import ClientCompany, ProjectClient
+from portail.portals.decorators import PortalRequest
+from portail.portals.models import Membership, MembershipKind
+from portail.projects.models import Project, ProjectMember
+
+get_or_post = require_http_methods(["GET", "POST"])
+
+
+def _posted(request: PortalRequest) -> Any:
+    return request.POST if request.method == "POST" else None
+
+
+def _list_url(request: PortalRequest, project: Project, company_id: int | None = None) -> str:
+    url = reverse(
+        "project-clients:list",
+        kwargs={"portal_slug": request.portal.slug, "project_id": project.pk},
+    )
+    return f"{url}#company-{company_id}" if company_id else url
+
+
+def _back(request: PortalRequest, project: Project, company_id: int | None = None) -> HttpResponse:
+    return HttpResponseRedirect(_list_url(request, project, company_id))
+
+
+def _in_portal(request: PortalRequest, project: Project) -> Project:
+    project.portal = request.portal  # already loaded: saves a query in services and selectors
+    return project
+
+
+def _portal_company(request: PortalRequest, company_id: int) -> ClientCompany:
+    """A live company of this portal; another portal's (or a deleted one) is 404."""
+    company = ClientCompany.objects.filter(
+        portal=request.portal, pk=company_id, deleted_at__isnull=True
+    ).first()
+    if company is None:
+        raise Http404
+    return company
+
+
+def _link(project: Project, company_id: int) -> ProjectClient:
+    """The project's link with this company; any company that is not its client is 404."""
+    link = selectors.project_client_link(project=project, company_id=company_id)
+    if link is None:
+        raise Http404
+    return link
+
+
+def _member(project: Project, membership_id: int) -> ProjectMember:
+    """A client user of this project; staff, other projects' and portals' people are 404."""
+    member = selectors.project_client_member(project=project, membership_id=membership_id)
+    if member is None:
+        raise Http404
+    return member
+
+
+def _report(request: PortalRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _refuse_other_portal_company(request: PortalRequest) -> None:
+    """A company id of another portal, posted by hand, is 404 (no form error that would
+    confirm it exists); a malformed value is left to the form."""
+    value = request.POST.get("company", "")
+    if value.isdigit():
+        _portal_company(request, int(value))
+
+
+def _refuse_other_portal_people(request: PortalRequest) -> None:
+    values = {v for v in request.POST.getlist("members") if v.isdigit()}
+    if not values:
+        return
+    found = Membership.objects.filter(
+        portal=request.portal, kind=MembershipKind.CLIENT, pk__in=[int(v) for v in values]
+    ).count()
+    if found != len(values):
+        raise Http404
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
+@require_GET
+def client_list(request: PortalRequest, project: Project) -> HttpResponse:
+    """Users -> Client users: the companies of the project, the primary first, with their
+    client users on the project (PC1-PC8)."""
+    project = _in_portal(request, project)
+    return render(
+        request,
+        "clients/project_clients.html",
+        {
+            "project": project,
+            "groups": selectors.project_client_groups(project=project),
+            "rates_apply": selectors.project_rates_apply(project=project),
+        },
+    )
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
+@get_or_post
+def company_add(request: PortalRequest, project: Project) -> HttpResponse:
+    """PC1 (PC3, PC4): an existing company of the portal or a new one becomes a client."""
+    project = _in_portal(request, project)
+    if request.method == "POST":
+        _refuse_other_portal_company(request)
+    form = ProjectCompanyAddForm(
+        _posted(request),
+        project=project,
+        has_primary=selectors.project_has_primary(project=project),
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            link = services.project_company_add(
+                project=project,
+                actor=request.membership.user,
+                company=data["company"],
+                new_company_name=data["new_company_name"],
+                make_primary=data["make_primary"],
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                (
+                    _("“%(name)s” is now the primary client of this project.")
+                    if link.is_primary
+                    else _("“%(name)s” is now a client of this project.")
+                )
+                % {"name": link.company.name},
+            )
+            return _back(request, project, link.company_id)
+    return render(request, "clients/project_client_add.html", {"project": project, "form": form})
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
+@require_POST
+def company_primary(request: PortalRequest, project: Project, company_id: int) -> HttpResponse:
+    """PC4: this company becomes the primary client; the previous one loses the mark."""
+    project = _in_portal(request, project)
+    link = _link(project, company_id)
+    try:
+        services.project_client_set_primary(
+            project=project, company=link.company, actor=request.membership.user
+        )
+    except ValidationError as error:
+        _report(request, error)
+    else:
+        messages.success(
+            request,
+            _("“%(name)s” is now the primary client of this project.")
+            % {"name": link.company.name},
+        )
+    return _back(request, project, company_id)
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
+@get_or_post
+def company_remove(request: PortalRequest, project: Project, company_id: int) -> HttpResponse:
+    """PC5: a confirmation that says what happens, then the company leaves the project."""
+    project = _in_portal(request, project)
+    link = _link(project, company_id)
+    if request.method == "POST":
+        try:
+            services.project_client_remove(
+                project=project, company=link.company, actor=request.membership.user
+            )
+        except ValidationError as error:
+            _report(request, error)
+        else:
+            messages.success(
+                request,
+                _("“%(name)s” is no longer a client of this project.")
+                % {"name": link.company.name},
+            )
+        return _back(request, project)
+    people = list(selectors.project_client_members(project=project, company=link.company))
+    return render(
+        request,
+        "clients/project_client_remove.html",
+        {
+            "project": project,
+            "link": link,
+            "company": link.company,
+            "people": people,
+            "customised": any(getattr(member, "is_customised", False) for member in people),
+        },
+    )
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
+@get_or_post
+def users_add(request: PortalRequest, project: Project, company_id: int) -> HttpResponse:
+    """PC6: tick client users of the company and/or list new people by email, then add
+    them all in one step (new people get invitations, CU2)."""
+    project = _in_portal(request, project)
+    company = _portal_company(request, company_id)
+    if selectors.project_client_link(project=project, company_id=company.pk) is None:
+        # The decision of this tab (services module docstring): add the company first.
+        messages.error(
+            request,
+            _("“%(name)s” is not a client of this project: add the company to the project first.")
+            % {"name": company.name},
+        )
+        return _back(request, project)
+    if request.method == "POST":
+        _refuse_other_portal_people(request)
+    rates_apply = selectors.project_rates_apply(project=project)
+    form = ProjectUsersAddForm(
+        _posted(request), project=project, company=company, rates_apply=rates_apply
+    )
+    search = request.GET.get("q", "").strip()[:200]
+    if form.is_valid():
+        try:
+            added = services.project_client_users_add(
+                project=project,
+                company=company,
+                actor=request.membership.user,
+                members=form.cleaned_data["members"],
+                new_people=form.new_people(),
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            if added:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)d person added to the project.",
+                        "%(count)d people added to the project.",
+                        len(added),
+                    )
+                    % {"count": len(added)},
+                )
+            else:
+                messages.info(request, _("Nobody added: they are all on the project already."))
+            return _back(request, project, company.pk)
+    elif request.method == "GET" and search:
+        members = form.fields["members"]
+        members.queryset = selectors.project_client_user_candidates(  # type: ignore[attr-defined]
+            project=project, company=company, search=search
+        )
+    return render(
+        request,
+        "clients/project_users_add.html",
+        {"project": project, "company": company, "form": form, "search": search},
+    )
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
+@get_or_post
+def user_edit(request: PortalRequest, project: Project, membership_id: int) -> HttpResponse:
+    """PC7: the client user's rate on this project (CU9: where the project bills staff
+    hours; elsewhere the page says there is none)."""
+    project = _in_portal(request, project)
+    member = _member(project, membership_id)
+    rates_apply = selectors.project_rates_apply(project=project)
+    form = ProjectMemberRateForm(_posted(request), initial={"hourly_rate": member.hourly_rate})
+    if form.is_valid():
+        try:
+            services.project_member_rate_update(
+                project=project,
+                member=member,
+                rate=form.cleaned_data["hourly_rate"],
+                actor=request.membership.user,
+            )
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Rate of %(name)s on this project saved.")
+                % {"name": member.membership.user.display_name},
+            )
+            return _back(request, project, member.membership.client_company_id)
+    return render(
+        request,
+        "clients/project_user_edit.html",
+        {"project": project, "member": member, "form": form, "rates_apply": rates_apply},
+    )
+
+
+@project_permission(PROJECT_EDIT, staff_only=True)
+@get_or_post
+def user_remove(request: PortalRequest, project: Project, membership_id: int) -> HttpResponse:
+    """PC8: take a client user off the project, optionally telling them by email."""
+    project = _in_portal(request, project)
+    member = _member(project, membership_id)
+    form = ProjectUserRemoveForm(_posted(request))
+    if form.is_valid():
+        try:
+            services.project_client_user_remove(
+                project=project,
+                member=member,
+                actor=request.membership.user,
+                notify=form.cleaned_data["notify"],
+            )
+        except ValidationError as error:
+            _report(request, error)
+        else:
+            messages.success(
+                request,
+                _("%(name)s no longer has access to this project.")
+                % {"name": member.membership.user.display_name},
+            )
+        return _back(request, project, member.membership.client_company_id)
+    return render(
+        request,
+        "clients/project_user_remove.html",
+        {"project": project, "member": member, "form": form},
+    )
