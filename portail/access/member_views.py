@@ -17,17 +17,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portail.access import member_selectors as selectors
 from portail.access import services
 from portail.access.catalogue import ACTION_LABELS, PROJECT_EDIT
 from portail.access.decorators import project_permission
-from portail.access.forms import GRID_ACTIONS, CloneForm, PermissionGridForm, apply_service_errors
+from portail.access.forms import GRID_ACTIONS, CloneForm, PermissionGridForm
 from portail.portals.decorators import PortalRequest
 from portail.projects.models import Project, ProjectMember
-
-get_or_post = require_http_methods(["GET", "POST"])
+from portail.web import apply_service_errors, get_or_post, posted
 
 
 def _member(request: PortalRequest, project: Project, membership_id: int) -> ProjectMember:
@@ -87,7 +86,7 @@ def member_customise(request: PortalRequest, project: Project, membership_id: in
     """PE2: the grid, pre-filled with the effective permissions; saving stores them whole."""
     member = _member(request, project, membership_id)
     form = PermissionGridForm(
-        request.POST if request.method == "POST" else None,
+        posted(request),
         permissions=selectors.effective_set(member),
     )
     if form.is_valid():
@@ -115,7 +114,7 @@ def member_clone(request: PortalRequest, project: Project, membership_id: int) -
     """PE3: copy this person's customisation to the client users ticked, in one action."""
     member = _member(request, project, membership_id)
     candidates = selectors.clone_candidates(source=member)
-    form = CloneForm(request.POST if request.method == "POST" else None, candidates=candidates)
+    form = CloneForm(posted(request), candidates=candidates)
     if form.is_valid():
         targets = list(form.cleaned_data["targets"])
         try:

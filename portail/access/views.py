@@ -7,8 +7,6 @@ made without `createportal` (the Django admin) has it too.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -16,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portail.access import profile_selectors as selectors
 from portail.access import services
@@ -26,13 +24,11 @@ from portail.access.forms import (
     PermissionGridForm,
     ProfileCreateForm,
     ProfileNameForm,
-    apply_service_errors,
 )
 from portail.access.models import ClientProfile
 from portail.access.portal import PortalAction, portal_permission
 from portail.portals.decorators import PortalRequest
-
-get_or_post = require_http_methods(["GET", "POST"])
+from portail.web import apply_service_errors, get_or_post, posted
 
 
 def _list_url(request: PortalRequest) -> str:
@@ -43,10 +39,6 @@ def _profile(request: PortalRequest, profile_id: int) -> ClientProfile:
     """A profile of this portal, with its `user_count`; another portal's is 404."""
     services.client_profile_builtin(portal=request.portal)
     return get_object_or_404(selectors.client_profiles(portal=request.portal), pk=profile_id)
-
-
-def _posted(request: PortalRequest) -> Any:
-    return request.POST if request.method == "POST" else None
 
 
 def _report(request: PortalRequest, error: ValidationError) -> None:
@@ -74,7 +66,7 @@ def profile_create(request: PortalRequest) -> HttpResponse:
     if source.isdigit() and not choices.filter(pk=int(source)).exists():
         raise Http404
     initial = {"clone_of": int(source)} if source.isdigit() else {}
-    form = ProfileCreateForm(_posted(request), profiles=choices, initial=initial)
+    form = ProfileCreateForm(posted(request), profiles=choices, initial=initial)
     if form.is_valid():
         try:
             profile = services.client_profile_create(
@@ -104,7 +96,7 @@ def profile_create(request: PortalRequest) -> HttpResponse:
 @get_or_post
 def profile_rename(request: PortalRequest, profile_id: int) -> HttpResponse:
     profile = _profile(request, profile_id)
-    form = ProfileNameForm(_posted(request), initial={"name": profile.name})
+    form = ProfileNameForm(posted(request), initial={"name": profile.name})
     if form.is_valid():
         try:
             services.client_profile_rename(
@@ -122,7 +114,7 @@ def profile_rename(request: PortalRequest, profile_id: int) -> HttpResponse:
 @get_or_post
 def profile_permissions(request: PortalRequest, profile_id: int) -> HttpResponse:
     profile = _profile(request, profile_id)
-    form = PermissionGridForm(_posted(request), profile=profile)
+    form = PermissionGridForm(posted(request), profile=profile)
     if form.is_valid():
         try:
             services.client_profile_set_permissions(

@@ -23,15 +23,6 @@ from portail.projects.models import (
 )
 
 
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the fields it names (others on the form)."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
-
-
 def _country_choices() -> list[tuple[str, str]]:
     # Called each time the field renders, so the names follow the current language.
     return [("", "—"), *((code, str(name)) for code, name in countries)]
@@ -206,6 +197,17 @@ def _without_rate_unless_invoicing(form: forms.Form, portal: Portal) -> None:
         form.fields.pop("hourly_rate", None)
 
 
+def _check_company_or_new_name(form: forms.Form, data: dict[str, Any], missing: Any) -> None:
+    """Exactly one of an existing company and a new company's name; `missing` when neither."""
+    company, new_name = data.get("company"), (data.get("new_company_name") or "").strip()
+    if company is not None and new_name:
+        form.add_error(
+            "new_company_name", _("Choose an existing company or name a new one, not both.")
+        )
+    elif company is None and not new_name and "company" not in form.errors:
+        form.add_error("company", missing)
+
+
 class ClientUserForm(forms.Form):
     """CU1: add a client user (with an existing company or a new one, CC5)."""
 
@@ -255,13 +257,7 @@ class ClientUserForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        company, new_name = data.get("company"), (data.get("new_company_name") or "").strip()
-        if company is not None and new_name:
-            self.add_error(
-                "new_company_name", _("Choose an existing company or name a new one, not both.")
-            )
-        elif company is None and not new_name and "company" not in self.errors:
-            self.add_error("company", _("Choose the person’s company, or name a new one."))
+        _check_company_or_new_name(self, data, _("Choose the person’s company, or name a new one."))
         return data
 
 
@@ -395,13 +391,7 @@ class ProjectCompanyAddForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        company, new_name = data.get("company"), (data.get("new_company_name") or "").strip()
-        if company is not None and new_name:
-            self.add_error(
-                "new_company_name", _("Choose an existing company or name a new one, not both.")
-            )
-        elif company is None and not new_name and "company" not in self.errors:
-            self.add_error("company", _("Choose a client company, or name a new one."))
+        _check_company_or_new_name(self, data, _("Choose a client company, or name a new one."))
         return data
 
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from portail.access.portal import PortalAction, portal_permission
 from portail.accounts.models import User
@@ -39,6 +39,7 @@ from portail.clients.invitations import (
 from portail.clients.models import Invitation
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Membership
+from portail.web import get_or_post, posted
 
 # The backend `login` records for a person who just set their password here.
 EMAIL_BACKEND = "portail.accounts.backends.EmailBackend"
@@ -113,7 +114,7 @@ def _welcome(request: HttpRequest, membership: Membership) -> HttpResponse:
     return redirect("projects:list", portal_slug=membership.portal.slug)
 
 
-@require_http_methods(["GET", "POST"])
+@get_or_post
 def accept(request: HttpRequest, token: str) -> HttpResponse:
     """CU4: GET shows what to do and changes nothing; POST accepts.
 
@@ -162,7 +163,7 @@ def _accept_new_person(
 ) -> HttpResponse:
     invitee = invitation.membership.user
     form = NewPersonForm(
-        request.POST if request.method == "POST" else None,
+        posted(request),
         initial={"full_name": invitee.full_name},
     )
     if request.method == "POST" and form.is_valid():
@@ -189,7 +190,7 @@ def _accept_after_sign_in(
 ) -> HttpResponse:
     """The invitee has an account: their password, checked by `authenticate` so that
     django-axes counts the failures and locks out as on the sign-in page."""
-    form = SignInToAcceptForm(request.POST if request.method == "POST" else None)
+    form = SignInToAcceptForm(posted(request))
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, username=invitee.email, password=form.cleaned_data["password"])
         if not isinstance(user, User) or user.pk != invitee.pk:

@@ -10,8 +10,6 @@ see. Every change goes through a service in a POST.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -19,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portail.access.catalogue import PROJECT_EDIT
 from portail.access.decorators import project_permission
@@ -29,18 +27,12 @@ from portail.clients.forms import (
     ProjectMemberRateForm,
     ProjectUserRemoveForm,
     ProjectUsersAddForm,
-    apply_service_errors,
 )
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Membership, MembershipKind
 from portail.projects.models import Project, ProjectMember
-
-get_or_post = require_http_methods(["GET", "POST"])
-
-
-def _posted(request: PortalRequest) -> Any:
-    return request.POST if request.method == "POST" else None
+from portail.web import apply_service_errors, get_or_post, posted
 
 
 def _list_url(request: PortalRequest, project: Project, company_id: int | None = None) -> str:
@@ -135,7 +127,7 @@ def company_add(request: PortalRequest, project: Project) -> HttpResponse:
     if request.method == "POST":
         _refuse_other_portal_company(request)
     form = ProjectCompanyAddForm(
-        _posted(request),
+        posted(request),
         project=project,
         has_primary=selectors.project_has_primary(project=project),
     )
@@ -239,7 +231,7 @@ def users_add(request: PortalRequest, project: Project, company_id: int) -> Http
         _refuse_other_portal_people(request)
     rates_apply = selectors.project_rates_apply(project=project)
     form = ProjectUsersAddForm(
-        _posted(request), project=project, company=company, rates_apply=rates_apply
+        posted(request), project=project, company=company, rates_apply=rates_apply
     )
     search = request.GET.get("q", "").strip()[:200]
     if form.is_valid():
@@ -287,7 +279,7 @@ def user_edit(request: PortalRequest, project: Project, membership_id: int) -> H
     project = _in_portal(request, project)
     member = _member(project, membership_id)
     rates_apply = selectors.project_rates_apply(project=project)
-    form = ProjectMemberRateForm(_posted(request), initial={"hourly_rate": member.hourly_rate})
+    form = ProjectMemberRateForm(posted(request), initial={"hourly_rate": member.hourly_rate})
     if form.is_valid():
         try:
             services.project_member_rate_update(
@@ -318,7 +310,7 @@ def user_remove(request: PortalRequest, project: Project, membership_id: int) ->
     """PC8: take a client user off the project, optionally telling them by email."""
     project = _in_portal(request, project)
     member = _member(project, membership_id)
-    form = ProjectUserRemoveForm(_posted(request))
+    form = ProjectUserRemoveForm(posted(request))
     if form.is_valid():
         try:
             services.project_client_user_remove(

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from portail.access.models import ClientProfile
 from portail.access.portal import PortalAction, portal_permission
@@ -28,16 +28,14 @@ from portail.clients.forms import (
     CompanyForm,
     CompanySearchForm,
     CompanyUsersForm,
-    apply_service_errors,
 )
 from portail.clients.invitations import invitation_states
 from portail.clients.models import ClientCompany
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Membership, MembershipStatus
+from portail.web import apply_service_errors, get_or_post, posted
 
 COMPANIES_PER_PAGE = 50
-
-get_or_post = require_http_methods(["GET", "POST"])
 
 
 def _list_url(request: PortalRequest) -> str:
@@ -47,10 +45,6 @@ def _list_url(request: PortalRequest) -> str:
 def _company(request: PortalRequest, company_id: int) -> ClientCompany:
     """A live company of this portal; another portal's or a deleted one is 404."""
     return get_object_or_404(selectors.companies(portal=request.portal), pk=company_id)
-
-
-def _posted(request: PortalRequest) -> Any:
-    return request.POST if request.method == "POST" else None
 
 
 @portal_permission(PortalAction.MANAGE_CLIENTS)
@@ -70,7 +64,7 @@ def company_list(request: PortalRequest) -> HttpResponse:
 @portal_permission(PortalAction.MANAGE_CLIENTS)
 @get_or_post
 def company_create(request: PortalRequest) -> HttpResponse:
-    form = CompanyForm(_posted(request), portal=request.portal)
+    form = CompanyForm(posted(request), portal=request.portal)
     if form.is_valid():
         try:
             company = services.company_create(
@@ -90,7 +84,7 @@ def company_create(request: PortalRequest) -> HttpResponse:
 @get_or_post
 def company_edit(request: PortalRequest, company_id: int) -> HttpResponse:
     company = _company(request, company_id)
-    form = CompanyForm(_posted(request), portal=request.portal, company=company)
+    form = CompanyForm(posted(request), portal=request.portal, company=company)
     if form.is_valid():
         try:
             services.company_update(
@@ -185,7 +179,7 @@ def user_add(request: PortalRequest) -> HttpResponse:
     chosen_company = request.GET.get("company", "")
     if chosen_company.isdigit():
         initial["company"] = int(chosen_company)
-    form = ClientUserForm(_posted(request), portal=portal, initial=initial)
+    form = ClientUserForm(posted(request), portal=portal, initial=initial)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -216,7 +210,7 @@ def user_add(request: PortalRequest) -> HttpResponse:
 @get_or_post
 def company_users_add(request: PortalRequest, company_id: int) -> HttpResponse:
     company = _company(request, company_id)
-    form = CompanyUsersForm(_posted(request), portal=request.portal)
+    form = CompanyUsersForm(posted(request), portal=request.portal)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -251,7 +245,7 @@ def user_edit(request: PortalRequest, membership_id: int) -> HttpResponse:
         request, {"profile": ClientProfile.objects.filter(portal=request.portal)}
     )
     rows = list(selectors.client_user_projects(membership=membership))
-    form = ClientUserEditForm(_posted(request), membership=membership, rows=rows)
+    form = ClientUserEditForm(posted(request), membership=membership, rows=rows)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -284,7 +278,7 @@ def user_edit(request: PortalRequest, membership_id: int) -> HttpResponse:
 @get_or_post
 def user_remove(request: PortalRequest, membership_id: int) -> HttpResponse:
     membership = _client_user(request, membership_id)
-    form = ClientUserRemoveForm(_posted(request))
+    form = ClientUserRemoveForm(posted(request))
     if form.is_valid():
         try:
             services.client_user_remove(

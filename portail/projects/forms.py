@@ -26,6 +26,7 @@ from portail.projects.models import (
     Task,
     TaskStatus,
 )
+from portail.web import apply_service_errors
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -43,15 +44,6 @@ class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         membership: Membership = obj
         return membership.user.display_name
-
-
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the fields it names (others on the form)."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _date_field(label: StrOrPromise) -> forms.DateField:

@@ -19,7 +19,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portail.access.catalogue import (
     MILESTONES_ADD,
@@ -43,13 +43,11 @@ from portail.projects.forms import (
     MilestoneForm,
     ProjectForm,
     TaskForm,
-    apply_service_errors,
 )
 from portail.projects.models import Milestone, Project, ProjectMember, ProjectStatus, Task
+from portail.web import apply_service_errors, get_or_post, posted
 
 PROJECTS_PER_PAGE = 50
-
-get_or_post = require_http_methods(["GET", "POST"])
 
 
 def _detail_url(request: PortalRequest, project: Project, anchor: str = "") -> str:
@@ -74,10 +72,6 @@ def _back_to_staff(request: PortalRequest, project: Project) -> HttpResponse:
 
 def _for_client(request: PortalRequest) -> bool:
     return not request.membership.is_staff
-
-
-def _posted(request: PortalRequest) -> Any:
-    return request.POST if request.method == "POST" else None
 
 
 # Projects -----------------------------------------------------------------------------
@@ -111,7 +105,7 @@ def project_list(request: PortalRequest) -> HttpResponse:
 @get_or_post
 def project_create(request: PortalRequest) -> HttpResponse:
     form = ProjectForm(
-        _posted(request), portal_id=request.portal.pk, initial={"owner": request.membership.pk}
+        posted(request), portal_id=request.portal.pk, initial={"owner": request.membership.pk}
     )
     if form.is_valid():
         try:
@@ -196,7 +190,7 @@ def project_staff(request: PortalRequest, project: Project) -> HttpResponse:
 @project_permission(PROJECT_EDIT, staff_only=True)
 @get_or_post
 def project_edit(request: PortalRequest, project: Project) -> HttpResponse:
-    form = ProjectForm(_posted(request), portal_id=request.portal.pk, project=project)
+    form = ProjectForm(posted(request), portal_id=request.portal.pk, project=project)
     if form.is_valid():
         try:
             services.project_update(project=project, **form.cleaned_data)
@@ -269,7 +263,7 @@ def member_remove(request: PortalRequest, project: Project, member: ProjectMembe
 @project_permission(MILESTONES_ADD)
 @get_or_post
 def milestone_create(request: PortalRequest, project: Project) -> HttpResponse:
-    form = MilestoneForm(_posted(request), for_client=_for_client(request))
+    form = MilestoneForm(posted(request), for_client=_for_client(request))
     if form.is_valid():
         try:
             milestone = services.milestone_create(
@@ -291,7 +285,7 @@ def milestone_create(request: PortalRequest, project: Project) -> HttpResponse:
 @get_or_post
 def milestone_edit(request: PortalRequest, project: Project, milestone: Milestone) -> HttpResponse:
     form = MilestoneForm(
-        _posted(request),
+        posted(request),
         initial=MilestoneForm.initial_for(milestone),
         for_client=_for_client(request),
     )
@@ -346,7 +340,7 @@ def _task_form(
 ) -> TaskForm:
     milestones = visible_milestones(request.membership, project)
     form = TaskForm(
-        _posted(request),
+        posted(request),
         milestones=milestones,
         project=project,
         for_client=_for_client(request),
