@@ -3,6 +3,11 @@
 Services trust their caller for permissions (views ask `portail.access`), but
 not for tenancy: every object handed in must belong to the project's portal,
 and `ValidationError` names the field that is wrong.
+
+Every change is written to the audit log in its own transaction, with the
+person who made it (`actor`; for additions, the `created_by` member): a client
+user adding a task and staff showing a milestone to clients (CX3) leave a trace
+like every other change.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portail.accounts.models import User
+from portail.audit.services import audit_log
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
 from portail.projects.models import (
     BillingMethod,
@@ -80,12 +87,39 @@ def _full_clean(obj: Any, exclude: list[str] | None = None) -> None:
     obj.full_clean(exclude=exclude, validate_unique=True, validate_constraints=True)
 
 
+def _audit_value(value: Any) -> Any:
+    """How a field's value reads in the log: a person by their email, a milestone by its
+    title (the row may be gone when someone reads the log)."""
+    if isinstance(value, Membership):
+        return value.user.email
+    if isinstance(value, models.Model):
+        return str(value)
+    return value
+
+
+def _snapshot(obj: models.Model, fields: Any) -> dict[str, Any]:
+    return {field: _audit_value(getattr(obj, field)) for field in fields}
+
+
+def _changed(
+    before: dict[str, Any], after: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields whose value differs, as (before, after)."""
+    keys = [key for key in after if before.get(key) != after[key]]
+    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+
+
+def _actor_of(membership: Membership | None) -> User | None:
+    return membership.user if membership is not None else None
+
+
 @transaction.atomic
 def project_create(
     *,
     portal: Portal,
     name: str,
     owner: Membership,
+    actor: User | None,
     description: str = "",
     status: str = ProjectStatus.ACTIVE,
     start_date: dt.date | None = None,
@@ -115,6 +149,13 @@ def project_create(
     _full_clean(project)
     project.save()
     ProjectMember.objects.create(portal=portal, project=project, membership=owner)
+    audit_log(
+        portal=portal,
+        actor=actor,
+        action="project.created",
+        target=project,
+        after=_snapshot(project, PROJECT_FIELDS),
+    )
     return project
 
 
@@ -132,7 +173,7 @@ PROJECT_FIELDS = (
 
 
 @transaction.atomic
-def project_update(*, project: Project, **changes: Any) -> Project:
+def project_update(*, project: Project, actor: User | None, **changes: Any) -> Project:
     """Change any of PROJECT_FIELDS. A new owner becomes a member if not one already."""
     unknown = set(changes) - set(PROJECT_FIELDS)
     if unknown:
@@ -142,6 +183,7 @@ def project_update(*, project: Project, **changes: Any) -> Project:
     if locked is None:
         raise Project.DoesNotExist(f"project {project.pk} no longer exists")
     project = locked
+    before = _snapshot(project, changes)
     if "owner" in changes:
         _check_staff_of(project.portal, changes["owner"], "owner")
     if "name" in changes:
@@ -158,22 +200,46 @@ def project_update(*, project: Project, **changes: Any) -> Project:
     project.save()
     if "owner" in changes:
         _ensure_member(project, changes["owner"])
+    old, new = _changed(before, _snapshot(project, changes))
+    if new:
+        if new.get("status") == ProjectStatus.ARCHIVED:
+            action = "project.archived"
+        elif old.get("status") == ProjectStatus.ARCHIVED:
+            action = "project.restored"
+        else:
+            action = "project.updated"
+        audit_log(
+            portal=project.portal, actor=actor, action=action, target=project, before=old, after=new
+        )
     return project
 
 
-def project_archive(*, project: Project) -> Project:
-    return project_update(project=project, status=ProjectStatus.ARCHIVED)
+def project_archive(*, project: Project, actor: User | None) -> Project:
+    return project_update(project=project, actor=actor, status=ProjectStatus.ARCHIVED)
 
 
-def project_restore(*, project: Project) -> Project:
-    return project_update(project=project, status=ProjectStatus.ACTIVE)
+def project_restore(*, project: Project, actor: User | None) -> Project:
+    return project_update(project=project, actor=actor, status=ProjectStatus.ACTIVE)
 
 
 @transaction.atomic
-def project_member_add(*, project: Project, membership: Membership) -> ProjectMember:
-    """Put a staff member on the project (idempotent)."""
+def project_member_add(
+    *, project: Project, membership: Membership, actor: User | None
+) -> ProjectMember:
+    """Put a staff member on the project (idempotent: nothing is logged the second time)."""
     _check_staff_of(project.portal, membership, "membership")
-    return _ensure_member(project, membership)
+    existing = ProjectMember.objects.filter(project=project, membership=membership).first()
+    if existing is not None:
+        return existing
+    member = _ensure_member(project, membership)
+    audit_log(
+        portal=project.portal,
+        actor=actor,
+        action="project.member_added",
+        target=project,
+        after={"member": _audit_value(membership)},
+    )
+    return member
 
 
 def _ensure_member(project: Project, membership: Membership) -> ProjectMember:
@@ -196,10 +262,18 @@ def _ensure_member(project: Project, membership: Membership) -> ProjectMember:
 
 
 @transaction.atomic
-def project_member_remove(*, project: Project, membership: Membership) -> None:
+def project_member_remove(*, project: Project, membership: Membership, actor: User | None) -> None:
     if project.owner_id == membership.pk:
         raise ValidationError({"membership": _("The project owner cannot leave the project.")})
-    ProjectMember.objects.filter(project=project, membership=membership).delete()
+    removed, _rows = ProjectMember.objects.filter(project=project, membership=membership).delete()
+    if removed:
+        audit_log(
+            portal=project.portal,
+            actor=actor,
+            action="project.member_removed",
+            target=project,
+            before={"member": _audit_value(membership)},
+        )
 
 
 def _is_client(membership: Membership | None) -> bool:
@@ -226,7 +300,7 @@ def milestone_create(
     visible to clients (they added it, and would otherwise lose sight of it)."""
     check_dates(start_date, due_date, "due_date")
     milestone = Milestone(
-        portal_id=project.portal_id,
+        portal=project.portal,
         project=project,
         title=title.strip(),
         description=description,
@@ -238,38 +312,79 @@ def milestone_create(
     )
     _full_clean(milestone, exclude=["portal", "project", "created_by"])
     milestone.save()
+    audit_log(
+        portal=project.portal,
+        actor=_actor_of(created_by),
+        action="milestone.created",
+        target=milestone,
+        after=_snapshot(milestone, MILESTONE_FIELDS),
+    )
     return milestone
 
 
 MILESTONE_FIELDS = ("title", "description", "start_date", "due_date", "client_visible")
 
 
+def _update_action(model: str, old: dict[str, Any]) -> str:
+    """`<model>.visibility_changed` when the change shows or hides the item to clients
+    (CX3, the change staff most need to find again), else `<model>.updated`."""
+    return f"{model}.visibility_changed" if "client_visible" in old else f"{model}.updated"
+
+
 @transaction.atomic
-def milestone_update(*, milestone: Milestone, **changes: Any) -> Milestone:
+def milestone_update(*, milestone: Milestone, actor: User | None, **changes: Any) -> Milestone:
     unknown = set(changes) - set(MILESTONE_FIELDS)
     if unknown:
         raise TypeError(f"milestone_update got unknown fields: {sorted(unknown)}")
     if "title" in changes:
         changes["title"] = changes["title"].strip()
+    before = _snapshot(milestone, changes)
     for field, value in changes.items():
         setattr(milestone, field, value)
     check_dates(milestone.start_date, milestone.due_date, "due_date")
     _full_clean(milestone, exclude=["portal", "project", "created_by"])
     milestone.save()
+    old, new = _changed(before, _snapshot(milestone, changes))
+    if new:
+        audit_log(
+            portal=milestone.portal,
+            actor=actor,
+            action=_update_action("milestone", old),
+            target=milestone,
+            before=old,
+            after=new,
+        )
     return milestone
 
 
 @transaction.atomic
-def milestone_set_closed(*, milestone: Milestone, closed: bool) -> Milestone:
+def milestone_set_closed(*, milestone: Milestone, closed: bool, actor: User | None) -> Milestone:
     """Close (or reopen) a milestone. Its tasks keep their own status."""
+    before = milestone.closed_at
     milestone.closed_at = (milestone.closed_at or timezone.now()) if closed else None
     milestone.save(update_fields=["closed_at", "updated_at"])
+    if (before is not None) != closed:
+        audit_log(
+            portal=milestone.portal,
+            actor=actor,
+            action="milestone.closed" if closed else "milestone.reopened",
+            target=milestone,
+            before={"closed_at": before},
+            after={"closed_at": milestone.closed_at},
+        )
     return milestone
 
 
 @transaction.atomic
-def milestone_delete(*, milestone: Milestone) -> None:
+def milestone_delete(*, milestone: Milestone, actor: User | None) -> None:
     """Delete a milestone; its tasks stay in the project, without a milestone."""
+    audit_log(
+        portal=milestone.portal,
+        actor=actor,
+        action="milestone.deleted",
+        target=milestone,
+        before=_snapshot(milestone, MILESTONE_FIELDS),
+    )
     milestone.delete()
 
 
@@ -320,7 +435,7 @@ def task_create(
     if client_visible is None:
         client_visible = milestone.client_visible if milestone is not None else False
     task = Task(
-        portal_id=project.portal_id,
+        portal=project.portal,
         project=project,
         title=title.strip(),
         description=description,
@@ -334,6 +449,13 @@ def task_create(
     _apply_status(task, status)
     _full_clean(task, exclude=["portal", "project", "milestone", "assignee", "created_by"])
     task.save()
+    audit_log(
+        portal=project.portal,
+        actor=_actor_of(created_by),
+        action="task.created",
+        target=task,
+        after=_snapshot(task, TASK_FIELDS),
+    )
     return task
 
 
@@ -349,7 +471,7 @@ TASK_FIELDS = (
 
 
 @transaction.atomic
-def task_update(*, task: Task, **changes: Any) -> Task:
+def task_update(*, task: Task, actor: User | None, **changes: Any) -> Task:
     unknown = set(changes) - set(TASK_FIELDS)
     if unknown:
         raise TypeError(f"task_update got unknown fields: {sorted(unknown)}")
@@ -364,6 +486,8 @@ def task_update(*, task: Task, **changes: Any) -> Task:
     )
     if "title" in changes:
         changes["title"] = changes["title"].strip()
+    fields = list(changes)
+    before = _snapshot(task, fields)
     status = changes.pop("status", None)
     for field, value in changes.items():
         setattr(task, field, value)
@@ -371,14 +495,35 @@ def task_update(*, task: Task, **changes: Any) -> Task:
         _apply_status(task, status)
     _full_clean(task, exclude=["portal", "project", "milestone", "assignee", "created_by"])
     task.save()
+    old, new = _changed(before, _snapshot(task, fields))
+    if new:
+        if set(new) == {"status"} and TaskStatus.DONE in (old["status"], new["status"]):
+            action = "task.done" if new["status"] == TaskStatus.DONE else "task.reopened"
+        else:
+            action = _update_action("task", old)
+        audit_log(
+            portal=task.portal,
+            actor=actor,
+            action=action,
+            target=task,
+            before=old,
+            after=new,
+        )
     return task
 
 
-def task_set_done(*, task: Task, done: bool) -> Task:
+def task_set_done(*, task: Task, done: bool, actor: User | None) -> Task:
     """Close a task (done) or reopen it."""
-    return task_update(task=task, status=TaskStatus.DONE if done else TaskStatus.OPEN)
+    return task_update(task=task, actor=actor, status=TaskStatus.DONE if done else TaskStatus.OPEN)
 
 
 @transaction.atomic
-def task_delete(*, task: Task) -> None:
+def task_delete(*, task: Task, actor: User | None) -> None:
+    audit_log(
+        portal=task.portal,
+        actor=actor,
+        action="task.deleted",
+        target=task,
+        before=_snapshot(task, TASK_FIELDS),
+    )
     task.delete()

@@ -109,7 +109,9 @@ def project_create(request: PortalRequest) -> HttpResponse:
     )
     if form.is_valid():
         try:
-            project = services.project_create(portal=request.portal, **form.cleaned_data)
+            project = services.project_create(
+                portal=request.portal, actor=request.membership.user, **form.cleaned_data
+            )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -193,7 +195,9 @@ def project_edit(request: PortalRequest, project: Project) -> HttpResponse:
     form = ProjectForm(posted(request), portal_id=request.portal.pk, project=project)
     if form.is_valid():
         try:
-            services.project_update(project=project, **form.cleaned_data)
+            services.project_update(
+                project=project, actor=request.membership.user, **form.cleaned_data
+            )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -205,7 +209,7 @@ def project_edit(request: PortalRequest, project: Project) -> HttpResponse:
 @project_permission(PROJECT_EDIT, staff_only=True)
 @require_POST
 def project_archive(request: PortalRequest, project: Project) -> HttpResponse:
-    services.project_archive(project=project)
+    services.project_archive(project=project, actor=request.membership.user)
     messages.success(request, _("Project archived. It is hidden from the current projects."))
     return _back_to_project(request, project)
 
@@ -213,7 +217,7 @@ def project_archive(request: PortalRequest, project: Project) -> HttpResponse:
 @project_permission(PROJECT_EDIT, staff_only=True)
 @require_POST
 def project_restore(request: PortalRequest, project: Project) -> HttpResponse:
-    services.project_restore(project=project)
+    services.project_restore(project=project, actor=request.membership.user)
     messages.success(request, _("Project restored: it is active again."))
     return _back_to_project(request, project)
 
@@ -227,7 +231,11 @@ def member_add(request: PortalRequest, project: Project) -> HttpResponse:
     form = MemberAddForm(request.POST, project=project)
     if form.is_valid():
         try:
-            services.project_member_add(project=project, membership=form.cleaned_data["membership"])
+            services.project_member_add(
+                project=project,
+                membership=form.cleaned_data["membership"],
+                actor=request.membership.user,
+            )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -244,7 +252,9 @@ def member_remove(request: PortalRequest, project: Project, member: ProjectMembe
     if not member.membership.is_staff:
         raise Http404
     try:
-        services.project_member_remove(project=project, membership=member.membership)
+        services.project_member_remove(
+            project=project, membership=member.membership, actor=request.membership.user
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -291,7 +301,9 @@ def milestone_edit(request: PortalRequest, project: Project, milestone: Mileston
     )
     if form.is_valid():
         try:
-            services.milestone_update(milestone=milestone, **form.cleaned_data)
+            services.milestone_update(
+                milestone=milestone, actor=request.membership.user, **form.cleaned_data
+            )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -307,7 +319,7 @@ def milestone_edit(request: PortalRequest, project: Project, milestone: Mileston
 @project_permission(MILESTONES_EDIT, item="milestone")
 @require_POST
 def milestone_close(request: PortalRequest, project: Project, milestone: Milestone) -> HttpResponse:
-    services.milestone_set_closed(milestone=milestone, closed=True)
+    services.milestone_set_closed(milestone=milestone, closed=True, actor=request.membership.user)
     messages.success(request, _("Milestone closed."))
     return _back_to_project(request, project, f"milestone-{milestone.pk}")
 
@@ -317,7 +329,7 @@ def milestone_close(request: PortalRequest, project: Project, milestone: Milesto
 def milestone_reopen(
     request: PortalRequest, project: Project, milestone: Milestone
 ) -> HttpResponse:
-    services.milestone_set_closed(milestone=milestone, closed=False)
+    services.milestone_set_closed(milestone=milestone, closed=False, actor=request.membership.user)
     messages.success(request, _("Milestone reopened."))
     return _back_to_project(request, project, f"milestone-{milestone.pk}")
 
@@ -327,7 +339,7 @@ def milestone_reopen(
 def milestone_delete(
     request: PortalRequest, project: Project, milestone: Milestone
 ) -> HttpResponse:
-    services.milestone_delete(milestone=milestone)
+    services.milestone_delete(milestone=milestone, actor=request.membership.user)
     messages.success(request, _("Milestone deleted. Its tasks stay in the project."))
     return _back_to_project(request, project, "milestones")
 
@@ -388,7 +400,7 @@ def task_edit(request: PortalRequest, project: Project, task: Task) -> HttpRespo
     form = _task_form(request, project, task=task, initial=TaskForm.initial_for(task))
     if form.is_valid():
         try:
-            services.task_update(task=task, **form.changes())
+            services.task_update(task=task, actor=request.membership.user, **form.changes())
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -400,7 +412,7 @@ def task_edit(request: PortalRequest, project: Project, task: Task) -> HttpRespo
 
 
 def _task_toggled(request: PortalRequest, project: Project, task: Task, done: bool) -> HttpResponse:
-    services.task_set_done(task=task, done=done)
+    services.task_set_done(task=task, done=done, actor=request.membership.user)
     if not request.htmx:
         return _back_to_project(request, project, f"task-{task.pk}")
     # htmx: the new row, plus the progress bars it moved (out-of-band swaps), counted as
@@ -443,6 +455,6 @@ def task_reopen(request: PortalRequest, project: Project, task: Task) -> HttpRes
 @project_permission(TASKS_DELETE, item="task")
 @require_POST
 def task_delete(request: PortalRequest, project: Project, task: Task) -> HttpResponse:
-    services.task_delete(task=task)
+    services.task_delete(task=task, actor=request.membership.user)
     messages.success(request, _("Task deleted."))
     return _back_to_project(request, project, "milestones")

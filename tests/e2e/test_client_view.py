@@ -37,8 +37,8 @@ def _scene() -> None:
         client_company=company,
         client_profile=client_profile_builtin(portal=portal),
     )
-    website = services.project_create(portal=portal, name="Website", owner=admin)
-    services.project_create(portal=portal, name="Not for Paul", owner=admin)
+    website = services.project_create(actor=None, portal=portal, name="Website", owner=admin)
+    services.project_create(actor=None, portal=portal, name="Not for Paul", owner=admin)
     clients_services.project_client_add(project=website, company=company, actor=None)
     ProjectMember.objects.create(portal=portal, project=website, membership=paul)
     launch = services.milestone_create(project=website, title="Launch", client_visible=True)

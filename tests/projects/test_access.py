@@ -138,7 +138,7 @@ def test_list_shows_admins_and_managers_every_project_employees_only_theirs(worl
     assert names(world.manager) == {"Website", "Brochure"}
     assert names(world.employee) == {"Website"}
     assert names(world.outsider) == set()
-    services.project_member_add(project=extra, membership=world.outsider)
+    services.project_member_add(actor=None, project=extra, membership=world.outsider)
     assert names(world.outsider) == {"Brochure"}
 
 

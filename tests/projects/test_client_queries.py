@@ -38,7 +38,7 @@ def client_on_projects(world: World, count: int) -> list[Project]:
     for i in range(count - 1):
         projects.append(
             services.project_create(
-                portal=world.portal, name=f"Project {i:02}", owner=world.manager
+                actor=None, portal=world.portal, name=f"Project {i:02}", owner=world.manager
             )
         )
     for i, project in enumerate(projects):

@@ -19,6 +19,7 @@ from django.test import Client
 
 from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, Level
 from portail.access.models import PermissionOverride
+from portail.audit.models import AuditEvent
 from portail.clients import services as clients_services
 from portail.clients.models import ClientCompany
 from portail.portals.models import Membership
@@ -494,3 +495,91 @@ def test_cx3_what_a_client_adds_is_visible_whatever_the_caller_asks(world: World
     assert milestone.client_visible
     staff_task = services.task_create(project=world.project, title="Staff", created_by=world.admin)
     assert staff_task.client_visible is False
+
+
+# Audit: what a client user does, and what staff show or hide, leave a trace -------------
+
+
+def events(target: Milestone | Task) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(
+            target_type=target._meta.label_lower, target_id=str(target.pk)
+        ).order_by("pk")
+    )
+
+
+def test_cx2_a_task_a_client_adds_edits_and_deletes_is_audited_as_theirs(scene: Scene) -> None:
+    w = scene.world
+    scene.paul.post(purl("task-create", w.project), {"title": "Client idea"})
+    task = Task.objects.get(title="Client idea")
+    scene.paul.post(purl("task-edit", w.project, task_id=task.pk), {"title": "Client idea, v2"})
+    scene.paul.post(purl("task-done", w.project, task_id=task.pk))
+    created, renamed, done = events(task)
+    assert created.action == "task.created"
+    assert created.after is not None
+    assert created.after["title"] == "Client idea"
+    assert created.after["client_visible"] is True
+    assert (renamed.action, renamed.before, renamed.after) == (
+        "task.updated",
+        {"title": "Client idea"},
+        {"title": "Client idea, v2"},
+    )
+    assert (done.action, done.before, done.after) == (
+        "task.done",
+        {"status": "open"},
+        {"status": "done"},
+    )
+    assert {e.actor_id for e in (created, renamed, done)} == {w.client.user_id}
+
+    scene.paul.post(purl("task-delete", w.project, task_id=task.pk))
+    deleted = events(task)[-1]
+    assert (deleted.action, deleted.actor_id) == ("task.deleted", w.client.user_id)
+    assert deleted.before is not None
+    assert deleted.before["title"] == "Client idea, v2"
+    assert deleted.portal_id == w.portal.pk
+
+
+def test_cx3_showing_and_hiding_a_task_is_audited_as_a_visibility_change(scene: Scene) -> None:
+    w = scene.world
+    staff = w.client_for(w.employee)
+    edit = purl("task-edit", w.project, task_id=scene.secret.pk)
+    staff.post(edit, {"title": "Secret margin", "status": "open", "client_visible": "on"})
+    staff.post(edit, {"title": "Secret margin", "status": "open"})
+    shown, hidden = events(scene.secret)[1:]
+    assert (shown.action, shown.before, shown.after) == (
+        "task.visibility_changed",
+        {"client_visible": False},
+        {"client_visible": True},
+    )
+    assert (hidden.action, hidden.before, hidden.after) == (
+        "task.visibility_changed",
+        {"client_visible": True},
+        {"client_visible": False},
+    )
+    assert {shown.actor_id, hidden.actor_id} == {w.employee.user_id}
+
+
+def test_cx3_showing_a_milestone_to_clients_is_audited(scene: Scene) -> None:
+    w = scene.world
+    staff = w.client_for(w.employee)
+    staff.post(
+        purl("milestone-edit", w.project, milestone_id=scene.planning.pk),
+        {"title": "Internal planning", "due_date": "2030-01-01", "client_visible": "on"},
+    )
+    changed = events(scene.planning)[-1]
+    assert (changed.action, changed.actor_id) == (
+        "milestone.visibility_changed",
+        w.employee.user_id,
+    )
+    assert (changed.before, changed.after) == ({"client_visible": False}, {"client_visible": True})
+
+
+def test_cx3_saving_a_form_unchanged_writes_no_audit_event(scene: Scene) -> None:
+    w = scene.world
+    staff = w.client_for(w.employee)
+    before = AuditEvent.objects.count()
+    staff.post(
+        purl("task-edit", w.project, task_id=scene.colours.pk),
+        {"title": "Pick colours", "status": "open", "client_visible": "on"},
+    )
+    assert AuditEvent.objects.count() == before

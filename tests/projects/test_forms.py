@@ -266,6 +266,7 @@ def test_services_name_the_field_too(world: World) -> None:
 
     with pytest.raises(ValidationError) as end:
         services.project_create(
+            actor=None,
             portal=world.portal,
             name="X",
             owner=world.admin,
@@ -275,6 +276,7 @@ def test_services_name_the_field_too(world: World) -> None:
     assert set(end.value.message_dict) == {"end_date"}
     with pytest.raises(ValidationError) as rate:
         services.project_update(
+            actor=None,
             project=world.project,
             billing_method=BillingMethod.PROJECT_HOURS,
             hourly_rate=Decimal("-5"),

@@ -44,7 +44,7 @@ def test_project_list_query_count_does_not_grow_with_projects(
 ) -> None:
     for i in range(projects - 1):  # the world already has one
         project = services.project_create(
-            portal=world.portal, name=f"Project {i:02}", owner=world.manager
+            actor=None, portal=world.portal, name=f"Project {i:02}", owner=world.manager
         )
         fill_project(world, project, milestones=2, tasks_each=2)
     client = world.client_for(world.admin)
@@ -74,7 +74,7 @@ def test_staff_tab_query_count_does_not_grow_with_members(
 ) -> None:
     for i in range(people):
         member = make_member(world.portal, f"staff{i}@acme.test", full_name=f"Staff {i}")
-        services.project_member_add(project=world.project, membership=member)
+        services.project_member_add(actor=None, project=world.project, membership=member)
     client = world.client_for(world.admin)
     path = resolve_url("projects:staff", portal_slug="acme", project_id=world.project.pk)
     with django_assert_max_num_queries(STAFF_QUERIES):

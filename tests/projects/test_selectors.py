@@ -109,7 +109,7 @@ def test_list_rows_carry_task_and_milestone_progress_and_next_milestone(
     world: World, django_assert_num_queries: Any
 ) -> None:
     closed = services.milestone_create(project=world.project, title="Kick-off")
-    services.milestone_set_closed(milestone=closed, closed=True)
+    services.milestone_set_closed(actor=None, milestone=closed, closed=True)
     later = services.milestone_create(
         project=world.project, title="Beta", due_date=date(2031, 6, 1)
     )
@@ -139,7 +139,7 @@ def test_next_milestone_skips_closed_ones_and_falls_back_to_undated(world: World
     dated = services.milestone_create(
         project=world.project, title="Dated", due_date=date(2031, 1, 1)
     )
-    services.milestone_set_closed(milestone=dated, closed=True)
+    services.milestone_set_closed(actor=None, milestone=dated, closed=True)
     services.milestone_create(project=world.project, title="Undated")
     (row,) = selectors.project_rows(selectors.project_list(membership=world.employee))
     assert row.next_milestone == selectors.NextMilestone("Undated", None)
@@ -147,9 +147,9 @@ def test_next_milestone_skips_closed_ones_and_falls_back_to_undated(world: World
 
 def test_list_hides_archived_projects_by_default_and_filters_by_status(world: World) -> None:
     archived = make_project(world.portal, world.admin, "Old site")
-    services.project_archive(project=archived)
+    services.project_archive(actor=None, project=archived)
     held = make_project(world.portal, world.admin, "Paused")
-    services.project_update(project=held, status=ProjectStatus.ON_HOLD)
+    services.project_update(actor=None, project=held, status=ProjectStatus.ON_HOLD)
 
     def names(status: str) -> set[str]:
         return {p.name for p in selectors.project_list(membership=world.admin, status=status)}
@@ -213,7 +213,7 @@ def test_project_plan_groups_tasks_under_their_milestone_in_position_order(
     a = services.task_create(project=world.project, title="a", created_by=None, milestone=second)
     b = services.task_create(project=world.project, title="b", created_by=None)
     c = services.task_create(project=world.project, title="c", created_by=None, milestone=second)
-    services.task_set_done(task=a, done=True)  # done tasks keep their place
+    services.task_set_done(actor=None, task=a, done=True)  # done tasks keep their place
 
     with django_assert_num_queries(2):
         plan = selectors.project_plan(membership=world.admin, project=world.project)
@@ -248,7 +248,7 @@ def test_a_task_is_overdue_only_while_open_and_past_its_due_date(world: World) -
         due_date=today - dt.timedelta(days=1),
     )  # fmt: skip
     assert late.is_overdue
-    done = services.task_update(task=late, status=TaskStatus.DONE)
+    done = services.task_update(actor=None, task=late, status=TaskStatus.DONE)
     assert not done.is_overdue
     due_today = services.task_create(
         project=world.project, title="Today", created_by=world.admin, due_date=today

@@ -17,8 +17,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_adding_a_member_twice_keeps_one_row(world: World) -> None:
-    first = services.project_member_add(project=world.project, membership=world.outsider)
-    again = services.project_member_add(project=world.project, membership=world.outsider)
+    first = services.project_member_add(
+        actor=None, project=world.project, membership=world.outsider
+    )
+    again = services.project_member_add(
+        actor=None, project=world.project, membership=world.outsider
+    )
     assert first.pk == again.pk
     rows = ProjectMember.objects.filter(project=world.project, membership=world.outsider)
     assert rows.count() == 1
@@ -27,7 +31,7 @@ def test_adding_a_member_twice_keeps_one_row(world: World) -> None:
 def test_adding_people_in_a_loop_is_not_an_n_plus_one(world: World) -> None:
     """load_demo and imports add people in loops; the suite's zeal must not trip on it."""
     for membership in (world.manager, world.outsider, world.manager, world.employee):
-        services.project_member_add(project=world.project, membership=membership)
+        services.project_member_add(actor=None, project=world.project, membership=membership)
     people = ProjectMember.objects.filter(project=world.project).values_list(
         "membership", flat=True
     )
@@ -40,7 +44,7 @@ def test_adding_people_in_a_loop_is_not_an_n_plus_one(world: World) -> None:
 def test_a_project_owner_must_be_staff_of_the_portal(world: World) -> None:
     for owner in (world.other_admin, world.client):
         with pytest.raises(ValidationError) as error:
-            services.project_create(portal=world.portal, name="Intranet", owner=owner)
+            services.project_create(actor=None, portal=world.portal, name="Intranet", owner=owner)
         assert "owner" in error.value.message_dict
     assert not Project.objects.filter(name="Intranet").exists()
 
@@ -65,7 +69,7 @@ def test_a_task_refuses_an_assignee_of_another_portal(world: World) -> None:
 
 def test_a_staff_member_of_another_portal_cannot_join_a_project(world: World) -> None:
     with pytest.raises(ValidationError):
-        services.project_member_add(project=world.project, membership=world.other_admin)
+        services.project_member_add(actor=None, project=world.project, membership=world.other_admin)
     assert not ProjectMember.objects.filter(membership=world.other_admin, project=world.project)
 
 

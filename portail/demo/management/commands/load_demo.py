@@ -380,6 +380,7 @@ class Command(BaseCommand):
                 portal=portal,
                 name=spec.name,
                 owner=owner,
+                actor=None,  # the demo loader, shown as "system" in the audit log
                 description=spec.description,
                 start_date=_days(today, spec.starts_in_days),
                 end_date=_days(today, spec.ends_in_days),
@@ -389,7 +390,7 @@ class Command(BaseCommand):
             )
             self.created += 1
         for key in spec.members:
-            project_member_add(project=project, membership=members[key])
+            project_member_add(project=project, membership=members[key], actor=None)
 
         milestones = {m.title: m for m in Milestone.objects.filter(project=project)}
         for ms in spec.milestones:
@@ -403,7 +404,7 @@ class Command(BaseCommand):
                 client_visible=True,
             )
             if ms.closed:
-                milestone = milestone_set_closed(milestone=milestone, closed=True)
+                milestone = milestone_set_closed(milestone=milestone, closed=True, actor=None)
             milestones[ms.title] = milestone
             self.created += 1
 

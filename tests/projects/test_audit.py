@@ -1,0 +1,132 @@
+"""Every change to a project, its staff and its plan is in the portal's audit log, with
+who made it (DESIGN: audit). Client-side changes and visibility (CX2, CX3) are proven in
+test_client_view.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import models
+from django.shortcuts import resolve_url
+
+from portail.audit.models import AuditEvent
+from portail.projects import services
+from portail.projects.models import BillingMethod, Project, ProjectStatus
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def purl(name: str, project: Project, **kwargs: Any) -> str:
+    return resolve_url(f"projects:{name}", portal_slug="acme", project_id=project.pk, **kwargs)
+
+
+def log(target: models.Model) -> list[tuple[str, Any, Any, int | None]]:
+    """(action, before, after, actor user id) of the target's events, oldest first."""
+    return [
+        (e.action, e.before, e.after, e.actor_id)
+        for e in AuditEvent.objects.filter(
+            target_type=target._meta.label_lower, target_id=str(target.pk)
+        ).order_by("pk")
+    ]
+
+
+def test_creating_editing_archiving_and_restoring_a_project_is_audited(world: World) -> None:
+    manager = world.client_for(world.manager)
+    manager.post(
+        resolve_url("projects:create", portal_slug="acme"),
+        {
+            "name": "Rebrand",
+            "status": ProjectStatus.ACTIVE,
+            "owner": world.employee.pk,
+            "billing_method": BillingMethod.NOT_BILLABLE,
+        },
+    )
+    project = Project.objects.get(name="Rebrand")
+    manager.post(
+        purl("edit", project),
+        {
+            "name": "Rebrand 2031",
+            "status": ProjectStatus.ACTIVE,
+            "owner": world.employee.pk,
+            "billing_method": BillingMethod.NOT_BILLABLE,
+        },
+    )
+    manager.post(purl("archive", project))
+    manager.post(purl("restore", project))
+    [created, renamed, archived, restored] = log(project)
+    me = world.manager.user_id
+    assert created[0] == "project.created"
+    assert created[2]["name"] == "Rebrand"
+    assert created[2]["owner"] == "employee@acme.test"
+    assert created[3] == me
+    assert renamed == ("project.updated", {"name": "Rebrand"}, {"name": "Rebrand 2031"}, me)
+    assert archived == ("project.archived", {"status": "active"}, {"status": "archived"}, me)
+    assert restored == ("project.restored", {"status": "archived"}, {"status": "active"}, me)
+
+
+def test_adding_and_removing_staff_is_audited_once(world: World) -> None:
+    admin = world.client_for(world.admin)
+    for _ in range(2):  # adding someone already there changes nothing, and logs nothing
+        admin.post(purl("member-add", world.project), {"membership": world.outsider.pk})
+    admin.post(purl("member-remove", world.project, membership_id=world.outsider.pk))
+    me = world.admin.user_id
+    assert log(world.project) == [
+        ("project.member_added", None, {"member": "outsider@acme.test"}, me),
+        ("project.member_removed", {"member": "outsider@acme.test"}, None, me),
+    ]
+
+
+def test_closing_reopening_and_deleting_a_milestone_is_audited(world: World) -> None:
+    milestone = services.milestone_create(
+        project=world.project, title="Launch", created_by=world.employee
+    )
+    employee = world.client_for(world.employee)
+    employee.post(purl("milestone-close", world.project, milestone_id=milestone.pk))
+    employee.post(purl("milestone-reopen", world.project, milestone_id=milestone.pk))
+    employee.post(purl("milestone-delete", world.project, milestone_id=milestone.pk))
+    me = world.employee.user_id
+    created, closed, reopened, deleted = log(milestone)
+    assert (created[0], created[2]["title"], created[2]["client_visible"], created[3]) == (
+        "milestone.created",
+        "Launch",
+        False,
+        me,
+    )
+    assert (closed[0], closed[1], closed[3]) == ("milestone.closed", {"closed_at": None}, me)
+    assert closed[2]["closed_at"]  # when it was closed
+    assert reopened == ("milestone.reopened", closed[2], {"closed_at": None}, me)
+    assert deleted[0] == "milestone.deleted"
+    assert deleted[1]["title"] == "Launch"
+    assert deleted[3] == me
+
+
+def test_a_task_records_moves_between_milestones_and_people_by_name(world: World) -> None:
+    launch = services.milestone_create(project=world.project, title="Launch")
+    task = services.task_create(project=world.project, title="Copy", created_by=world.admin)
+    world.client_for(world.admin).post(
+        purl("task-edit", world.project, task_id=task.pk),
+        {
+            "title": "Copy",
+            "status": "in_progress",
+            "milestone": launch.pk,
+            "assignee": world.employee.pk,
+        },
+    )
+    assert log(task)[-1] == (
+        "task.updated",
+        {"status": "open", "milestone": None, "assignee": None},
+        {"status": "in_progress", "milestone": "Launch", "assignee": "employee@acme.test"},
+        world.admin.user_id,
+    )
+
+
+def test_a_change_that_fails_leaves_no_audit_event(world: World) -> None:
+    before = AuditEvent.objects.count()
+    response = world.client_for(world.admin).post(
+        purl("milestone-create", world.project),
+        {"title": "Backwards", "start_date": "2030-02-01", "due_date": "2030-01-01"},
+    )
+    assert response.status_code == 200
+    assert AuditEvent.objects.count() == before
