@@ -1,5 +1,5 @@
 """Small helpers every page module uses: the GET-or-POST guard, the posted data of a form
-page, and putting a service's ValidationError on the form's fields."""
+page, putting a service's ValidationError on the form's fields, and the amount widget."""
 
 from __future__ import annotations
 
@@ -25,3 +25,14 @@ def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+class AmountInput(forms.TextInput):
+    """A money amount typed the way the reader writes it ("85,50" in French).
+
+    A text box, not `type=number`: browsers' number boxes refuse or silently drop a
+    decimal comma depending on their own locale. Pair it with `localize=True` on the field.
+    """
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs={"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})

@@ -26,7 +26,7 @@ from portail.projects.models import (
     Task,
     TaskStatus,
 )
-from portail.web import apply_service_errors
+from portail.web import AmountInput, apply_service_errors
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -74,6 +74,8 @@ class ProjectForm(forms.Form):
         help_text=_("The project rate and the fixed cost apply only to their billing method."),
     )
     hourly_rate = forms.DecimalField(
+        localize=True,  # "85,50" in French, "85.50" in English; both accepted in French
+        widget=AmountInput(),
         label=_("Project rate (per hour)"),
         required=False,
         min_value=0,
@@ -83,6 +85,8 @@ class ProjectForm(forms.Form):
         error_messages={"min_value": _("The project rate cannot be negative.")},
     )
     fixed_cost = forms.DecimalField(
+        localize=True,  # "85,50" in French, "85.50" in English; both accepted in French
+        widget=AmountInput(),
         label=_("Fixed cost"),
         required=False,
         min_value=0,

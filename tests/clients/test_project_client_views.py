@@ -465,6 +465,27 @@ def test_pc7_edit_the_rate_on_the_project(world: World, paula: Membership) -> No
     ).exists()
 
 
+def test_pc7_a_french_reader_types_and_reads_the_rate_with_a_decimal_comma(
+    world: World, paula: Membership
+) -> None:
+    world.portal.invoicing_enabled = True
+    world.portal.save()
+    world.project.billing_method = BillingMethod.STAFF_HOURS
+    world.project.save()
+    world.admin.user.language = "fr"
+    world.admin.user.save()
+    admin = world.client_for(world.admin)
+    edit = url("user-edit", world, membership_id=paula.pk)
+    assert admin.post(edit, {"hourly_rate": "85,50"}).status_code == 302
+    assert member_of(world.project, paula).hourly_rate == Decimal("85.50")
+    page = admin.get(edit).content.decode()
+    assert 'value="85,50"' in page
+    assert 'inputmode="decimal"' in page
+    # A point still works for someone who types it that way.
+    assert admin.post(edit, {"hourly_rate": "90.25"}).status_code == 302
+    assert member_of(world.project, paula).hourly_rate == Decimal("90.25")
+
+
 def test_cu9_no_rate_to_edit_where_the_project_does_not_bill_staff_hours(
     world: World, paula: Membership
 ) -> None:

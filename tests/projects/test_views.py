@@ -66,6 +66,27 @@ def test_manager_creates_a_project_and_lands_on_it(world: World) -> None:
     assert b"95.50 EUR per hour" in page.content
 
 
+def test_bi1_a_french_reader_types_the_project_rate_with_a_decimal_comma(world: World) -> None:
+    world.manager.user.language = "fr"
+    world.manager.user.save()
+    client = world.client_for(world.manager)
+    response = client.post(
+        resolve_url("projects:create", portal_slug="acme"),
+        {
+            "name": "Refonte",
+            "status": ProjectStatus.ACTIVE,
+            "owner": world.manager.pk,
+            "billing_method": BillingMethod.PROJECT_HOURS,
+            "hourly_rate": "95,50",
+        },
+    )
+    assert response.status_code == 302
+    project = Project.objects.get(name="Refonte")
+    assert project.hourly_rate == Decimal("95.50")
+    assert "95,50 EUR" in client.get(detail(project)).content.decode()
+    assert 'value="95,50"' in client.get(purl("edit", project)).content.decode()
+
+
 def test_create_form_offers_the_portals_active_staff_as_owners(world: World) -> None:
     response = world.client_for(world.admin).get(resolve_url("projects:create", portal_slug="acme"))
     owners = set(response.context["form"].fields["owner"].queryset)
