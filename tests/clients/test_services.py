@@ -117,6 +117,24 @@ def test_cc2_duplicate_name_names_the_existing_company(world: World, typed: str)
     assert not ProjectClient.objects.exists()
 
 
+@pytest.mark.parametrize("typed", ["ÉCOLE DU LOUVRE", "école du louvre", " Ecole du Louvre "])
+def test_cc2_names_compare_case_insensitively_in_every_alphabet(world: World, typed: str) -> None:
+    """On SQLite too (portail.sqlite_unicode): É and é are the same letter, E is another."""
+    create(world, "École du Louvre")
+    if typed.strip() == "Ecole du Louvre":
+        create(world, typed)  # no accent: another name
+        assert made_companies().count() == 2
+        return
+    with pytest.raises(ValidationError) as caught:
+        create(world, typed)
+    assert caught.value.message_dict == {
+        "name": ["A client company named “École du Louvre” already exists."]
+    }
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ClientCompany.objects.create(portal=world.portal, name=typed)
+    assert made_companies().count() == 1
+
+
 def test_cc2_same_name_in_another_portal_is_fine(world: World) -> None:
     create(world, "Bowman")
     services.company_create(portal=world.other_portal, actor=None, name="bowman")
