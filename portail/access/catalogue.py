@@ -83,6 +83,12 @@ TASKS_EDIT = "tasks.edit"
 TASKS_DELETE = "tasks.delete"
 USERS_VIEW = "users.view"
 
+# Codes only staff hold: managing the project itself (its settings, its staff, its client
+# companies and their people's permissions). A client profile or customisation never
+# grants them, and the permission grid does not offer them, so no box in it does nothing.
+STAFF_ONLY_CODES: frozenset[str] = frozenset({PROJECT_EDIT})
+CLIENT_CODES: frozenset[str] = CODES - STAFF_ONLY_CODES
+
 # Codes that are on or off although their action takes a level elsewhere: seeing
 # "my own" people of a project means nothing.
 ON_OFF_CODES: frozenset[str] = frozenset({USERS_VIEW})
@@ -118,6 +124,11 @@ BUILTIN_CLIENT_PERMISSIONS: dict[str, str] = {
 
 class UnknownPermission(ValueError):
     pass
+
+
+def client_actions(module: Module) -> tuple[Action, ...]:
+    """The module's actions a client user may be given (the grid's boxes)."""
+    return tuple(a for a in module.actions if f"{module.key}.{a}" not in STAFF_ONLY_CODES)
 
 
 def validate_code(code: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core import checks
 
-from portail.access.catalogue import CODES, DECLARED, MODULES, Action
+from portail.access.catalogue import CODES, DECLARED, MODULES, STAFF_ONLY_CODES, Action
 
 
 @checks.register()
@@ -28,5 +28,9 @@ def validate_catalogue(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
     for code in CODES - set(DECLARED):
         errors.append(
             checks.Error(f"{code!r} has no constant in catalogue.DECLARED.", id="access.E004")
+        )
+    for code in STAFF_ONLY_CODES - CODES:
+        errors.append(
+            checks.Error(f"Staff-only {code!r} is not in the catalogue.", id="access.E005")
         )
     return errors

@@ -17,6 +17,7 @@ from portail.access.catalogue import (
     MODULES,
     Level,
     Module,
+    client_actions,
     is_levelled,
     levels_for,
 )
@@ -99,7 +100,7 @@ class PermissionGridForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.codes: dict[str, str] = {}
         for module in MODULES:
-            for action in module.actions:
+            for action in client_actions(module):
                 code = f"{module.key}.{action}"
                 name = field_name(code)
                 label = _("%(module)s: %(action)s") % {
@@ -128,7 +129,7 @@ class PermissionGridForm(forms.Form):
                 (
                     ACTION_LABELS[action],
                     self[field_name(f"{module.key}.{action}")]
-                    if action in module.actions
+                    if action in client_actions(module)
                     else None,
                 )
                 for action in GRID_ACTIONS

@@ -23,6 +23,7 @@ from portail.access.catalogue import (
     Action,
     Level,
     Module,
+    client_actions,
     is_levelled,
 )
 from portail.access.models import PermissionOverride
@@ -179,7 +180,7 @@ def permission_diff(member: ProjectMember) -> PermissionDiff:
                 level=effective[f"{module.key}.{action}"],
             )
             for module in MODULES
-            for action in module.actions
+            for action in client_actions(module)
         ]
     )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portail.access.catalogue import CODES, Level, is_levelled, split
+from portail.access.catalogue import CLIENT_CODES, CODES, Level, is_levelled, split
 from portail.portals.models import Membership
 from portail.projects.models import Project, ProjectMember
 
@@ -84,12 +84,12 @@ def permissions(membership: Membership | None, project: Project) -> PermissionSe
 def profile_permissions(stored: dict[str, str]) -> PermissionSet:
     """A stored permission set as a full one: every catalogue code, `none` when absent.
 
-    Codes no longer in the catalogue are ignored; a level the code does not
-    take (`own` on `add`) counts as `none`.
+    Codes no longer in the catalogue, and staff-only codes, are ignored; a level the
+    code does not take (`own` on `add`) counts as `none`.
     """
     resolved = dict(NOTHING)
     for code, value in stored.items():
-        if code not in CODES or value not in LEVELS:
+        if code not in CLIENT_CODES or value not in LEVELS:
             continue
         level = Level(value)
         if level == Level.OWN and not is_levelled(code):

@@ -23,7 +23,13 @@ from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, CODES, levels_for
+from portail.access.catalogue import (
+    BUILTIN_CLIENT_PERMISSIONS,
+    CLIENT_CODES,
+    CODES,
+    STAFF_ONLY_CODES,
+    levels_for,
+)
 from portail.access.member_selectors import CUSTOMISABLE_STATUSES
 from portail.access.models import BUILTIN_PROFILE_NAME, ClientProfile, PermissionOverride
 from portail.access.rules import profile_permissions
@@ -125,6 +131,13 @@ def check_permissions(permissions: Mapping[str, Any]) -> dict[str, str]:
         if code not in CODES:
             errors.append(_("“%(code)s” is not a permission of the catalogue.") % {"code": code})
             continue
+        if code in STAFF_ONLY_CODES:
+            if level != "none":
+                errors.append(
+                    _("“%(code)s” is for staff only: a client user cannot be given it.")
+                    % {"code": code}
+                )
+            continue
         allowed = levels_for(code)
         if not isinstance(level, str) or level not in allowed:
             errors.append(
@@ -133,12 +146,14 @@ def check_permissions(permissions: Mapping[str, Any]) -> dict[str, str]:
             )
     if errors:
         raise ValidationError({"permissions": errors})
-    return {code: str(permissions.get(code, "none")) for code in sorted(CODES)}
+    return {code: str(permissions.get(code, "none")) for code in sorted(CLIENT_CODES)}
 
 
 def _full_set(stored: Mapping[str, str]) -> dict[str, str]:
-    """A stored set as the full set it means (codes gone from the catalogue left out)."""
-    return {code: level.value for code, level in sorted(profile_permissions(dict(stored)).items())}
+    """A stored set as the full set it means (codes gone from the catalogue, and staff-only
+    codes, left out)."""
+    resolved = profile_permissions(dict(stored))
+    return {code: resolved[code].value for code in sorted(CLIENT_CODES)}
 
 
 def _lock(profile: ClientProfile) -> ClientProfile:

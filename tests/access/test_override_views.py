@@ -14,7 +14,7 @@ from pytest_django import DjangoAssertNumQueries
 from portail.access import services
 from portail.access.catalogue import (
     BUILTIN_CLIENT_PERMISSIONS,
-    CODES,
+    CLIENT_CODES,
     MILESTONES_ADD,
     TASKS_ADD,
     is_levelled,
@@ -55,7 +55,7 @@ def client_user(world: World, name: str) -> Membership:
 def grid(levels: dict[str, str]) -> dict[str, str]:
     """What the grid posts: every select, and the boxes that are ticked."""
     data = {}
-    for code in CODES:
+    for code in CLIENT_CODES:
         value = levels.get(code, "none")
         if is_levelled(code):
             data[field_name(code)] = value
@@ -78,7 +78,7 @@ def customise(world: World, member: ProjectMember, levels: dict[str, str]) -> No
 
 
 def full(levels: dict[str, str]) -> dict[str, str]:
-    return {code: levels.get(code, "none") for code in sorted(CODES)}
+    return {code: levels.get(code, "none") for code in sorted(CLIENT_CODES)}
 
 
 # Who may open the pages --------------------------------------------------------------------

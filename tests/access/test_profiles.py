@@ -13,7 +13,8 @@ from pytest_django import DjangoAssertNumQueries
 from portail.access import profile_selectors, rules, services
 from portail.access.catalogue import (
     BUILTIN_CLIENT_PERMISSIONS,
-    CODES,
+    CLIENT_CODES,
+    MILESTONES_ADD,
     MILESTONES_VIEW,
     PROJECT_EDIT,
     PROJECT_VIEW,
@@ -30,7 +31,7 @@ from tests.conftest import World, make_member
 
 pytestmark = pytest.mark.django_db
 
-NONE_AT_ALL = {code: "none" for code in CODES}
+NONE_AT_ALL = {code: "none" for code in CLIENT_CODES}
 
 
 def create(world: World, name: str = "Reviewer", **kwargs: Any) -> ClientProfile:
@@ -80,8 +81,32 @@ def test_pe1_client_permissions_come_from_their_profile(world: World) -> None:
     assert not rules.can(world.client, world.project, TASKS_ADD)
 
 
+def test_pe5_editing_the_project_is_staff_only_no_client_set_grants_it(world: World) -> None:
+    """project.edit guards staff pages only; a client set that asks for it is refused by
+    name, and one stored before (a profile of an older version) grants nothing."""
+    profile = create(world, permissions={PROJECT_VIEW: "all"})
+    with pytest.raises(ValidationError) as caught:
+        services.client_profile_set_permissions(
+            profile=profile, actor=None, permissions={PROJECT_EDIT: "all"}
+        )
+    assert caught.value.message_dict == {
+        "permissions": ["“project.edit” is for staff only: a client user cannot be given it."]
+    }
+    profile.refresh_from_db()
+    assert PROJECT_EDIT not in profile.permissions
+    ClientProfile.objects.filter(pk=profile.pk).update(
+        permissions={PROJECT_VIEW: "all", PROJECT_EDIT: "all"}
+    )
+    give(world.client, profile)
+    ProjectMember.objects.create(
+        portal=world.portal, project=world.project, membership=world.client
+    )
+    assert not rules.can(world.client, world.project, PROJECT_EDIT)
+    assert rules.can(world.client, world.project, PROJECT_VIEW)
+
+
 def test_pe1_a_profile_gives_nothing_in_a_project_the_client_is_not_on(world: World) -> None:
-    give(world.client, create(world, permissions={code: "all" for code in CODES}))
+    give(world.client, create(world, permissions={code: "all" for code in CLIENT_CODES}))
     assert rules.permissions(world.client, world.project) == rules.NOTHING
 
 
@@ -270,7 +295,7 @@ def test_set_permissions_stores_the_full_set_and_audits_what_changed(world: Worl
     services.client_profile_set_permissions(
         profile=profile,
         actor=world.admin.user,
-        permissions={**BUILTIN_CLIENT_PERMISSIONS, TASKS_ADD: Level.NONE, PROJECT_EDIT: "all"},
+        permissions={**BUILTIN_CLIENT_PERMISSIONS, TASKS_ADD: Level.NONE, MILESTONES_ADD: "all"},
     )
 
     profile.refresh_from_db()
@@ -278,12 +303,12 @@ def test_set_permissions_stores_the_full_set_and_audits_what_changed(world: Worl
         **NONE_AT_ALL,
         **BUILTIN_CLIENT_PERMISSIONS,
         TASKS_ADD: "none",
-        PROJECT_EDIT: "all",
+        MILESTONES_ADD: "all",
     }
     (event,) = events("client_profile.permissions_changed")
     assert (event.before, event.after) == (
-        {PROJECT_EDIT: "none", TASKS_ADD: "all"},
-        {PROJECT_EDIT: "all", TASKS_ADD: "none"},
+        {MILESTONES_ADD: "none", TASKS_ADD: "all"},
+        {MILESTONES_ADD: "all", TASKS_ADD: "none"},
     )
 
 
