@@ -10,15 +10,26 @@ project of their portal; employees everything in projects they are members
 of. A client user's permissions in a project they belong to come from their
 client profile (PE1); editing the profile changes them at once (PE6), since
 nothing is copied; a customisation in one project replaces the profile there (PE2).
+
+An archived project is read-only for everyone: only `view` codes keep their level, and
+staff keep `project.edit` (its settings, its people, and restoring it).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from portail.access.catalogue import CLIENT_CODES, CODES, Level, is_levelled, split
+from portail.access.catalogue import (
+    CLIENT_CODES,
+    CODES,
+    PROJECT_EDIT,
+    Action,
+    Level,
+    is_levelled,
+    split,
+)
 from portail.portals.models import Membership
-from portail.projects.models import Project, ProjectMember
+from portail.projects.models import Project, ProjectMember, ProjectStatus
 
 PermissionSet = dict[str, Level]
 LEVELS = frozenset(level.value for level in Level)
@@ -59,6 +70,26 @@ def _membership_in(membership: Membership, project: Project) -> tuple[bool, dict
 
 
 def permissions(membership: Membership | None, project: Project) -> PermissionSet:
+    resolved = _permissions(membership, project)
+    if project.status == ProjectStatus.ARCHIVED:
+        return _read_only(resolved)
+    return resolved
+
+
+# What stays allowed in an archived project: seeing it, and (staff) managing it.
+_KEPT_WHEN_ARCHIVED = frozenset(
+    code for code in CODES if split(code)[1] == Action.VIEW or code == PROJECT_EDIT
+)
+
+
+def _read_only(resolved: PermissionSet) -> PermissionSet:
+    return {
+        code: level if code in _KEPT_WHEN_ARCHIVED else Level.NONE
+        for code, level in resolved.items()
+    }
+
+
+def _permissions(membership: Membership | None, project: Project) -> PermissionSet:
     """The effective permission set of this person in this project.
 
     Staff: everything where they may work (DESIGN.md). A client user on the

@@ -583,3 +583,17 @@ def test_cx3_saving_a_form_unchanged_writes_no_audit_event(scene: Scene) -> None
         {"title": "Pick colours", "status": "open", "client_visible": "on"},
     )
     assert AuditEvent.objects.count() == before
+
+
+def test_cx2_an_archived_project_is_read_only_for_its_client_users(scene: Scene) -> None:
+    w = scene.world
+    mine = services.task_create(project=w.project, title="Task by Paul", created_by=w.client)
+    services.project_archive(project=w.project, actor=None)
+    page = scene.paul.get(purl("detail", w.project)).content.decode()
+    assert "This project is archived" in page
+    assert "Task by Paul" in page
+    assert purl("task-create", w.project) not in page
+    assert purl("task-edit", w.project, task_id=mine.pk) not in page
+    assert scene.paul.post(purl("task-create", w.project), {"title": "Late"}).status_code == 403
+    assert scene.paul.post(purl("task-done", w.project, task_id=mine.pk)).status_code == 403
+    assert not Task.objects.filter(title="Late").exists()

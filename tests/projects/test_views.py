@@ -390,3 +390,38 @@ def test_every_page_renders_for_an_employee_on_the_project(world: World) -> None
         purl("task-edit", world.project, task_id=task.pk),
     ):
         assert client.get(path).status_code == 200, path
+
+
+# Archived projects ------------------------------------------------------------------------
+
+
+def test_an_archived_project_is_read_only_until_it_is_restored(world: World) -> None:
+    launch = services.milestone_create(project=world.project, title="Launch")
+    task = services.task_create(project=world.project, title="Copy", created_by=world.admin)
+    admin = world.client_for(world.admin)
+    admin.post(purl("archive", world.project))
+
+    page = admin.get(detail(world.project)).content.decode()
+    assert "read-only" in page
+    assert purl("restore", world.project) in page  # staff still manage it
+    for name, kwargs in [
+        ("task-create", {}),
+        ("milestone-create", {}),
+        ("task-done", {"task_id": task.pk}),
+        ("task-edit", {"task_id": task.pk}),
+        ("milestone-close", {"milestone_id": launch.pk}),
+        ("milestone-delete", {"milestone_id": launch.pk}),
+    ]:
+        assert purl(name, world.project, **kwargs) not in page
+        response = admin.post(purl(name, world.project, **kwargs), {"title": "Changed"})
+        assert response.status_code == 403, name
+    task.refresh_from_db()
+    launch.refresh_from_db()
+    assert (task.title, task.status, launch.closed_at) == ("Copy", TaskStatus.OPEN, None)
+    assert Milestone.objects.filter(pk=launch.pk).exists()
+    assert admin.get(purl("edit", world.project)).status_code == 200
+
+    admin.post(purl("restore", world.project))
+    assert admin.post(purl("task-done", world.project, task_id=task.pk)).status_code == 302
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
