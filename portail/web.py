@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.views.decorators.http import require_http_methods
 
-get_or_post = require_http_methods(["GET", "POST"])
+get_or_post = require_http_methods(["GET", "HEAD", "POST"])
 
 
 def posted(request: HttpRequest) -> Any:

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portail.access import member_selectors as selectors
 from portail.access import services
@@ -66,7 +66,7 @@ def _report(request: PortalRequest, error: ValidationError) -> None:
 
 
 @project_permission(PROJECT_EDIT, staff_only=True)
-@require_GET
+@require_safe
 def member_permissions(
     request: PortalRequest, project: Project, membership_id: int
 ) -> HttpResponse:

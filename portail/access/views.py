@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portail.access import profile_selectors as selectors
 from portail.access import services
@@ -47,7 +47,7 @@ def _report(request: PortalRequest, error: ValidationError) -> None:
 
 
 @portal_permission(PortalAction.MANAGE_PROFILES)
-@require_GET
+@require_safe
 def profile_list(request: PortalRequest) -> HttpResponse:
     services.client_profile_builtin(portal=request.portal)
     profiles = list(selectors.client_profiles(portal=request.portal))

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -25,15 +27,23 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "accounts/signin.html"
     redirect_authenticated_user = True
+    http_method_names = ["get", "head", "post"]  # no PUT-as-POST, no OPTIONS
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # The method first: LoginView sends signed-in people home whatever they sent.
+        if (request.method or "").lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
 
 class SignOutView(auth_views.LogoutView):
-    pass
+    http_method_names = ["post"]
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("home")
+    http_method_names = ["get", "head", "post"]
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
@@ -41,7 +51,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def password_reset_request(request: HttpRequest) -> HttpResponse:
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -53,7 +63,7 @@ def password_reset_request(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_reset_request.html", {"form": form})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def password_reset_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the form and spends nothing (mail scanners open links); POST spends it."""
     try:
@@ -77,7 +87,7 @@ def password_reset_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = PreferencesForm(request.POST or None, instance=user)

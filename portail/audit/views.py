@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from portail.access.portal import PortalAction, portal_permission
 from portail.audit import selectors
@@ -17,7 +17,7 @@ PAGE_SIZE = 50
 
 
 @portal_permission(PortalAction.VIEW_AUDIT)
-@require_GET
+@require_safe
 def events(request: PortalRequest) -> HttpResponse:
     choices = selectors.audit_filter_choices(portal=request.portal)
     form = AuditFilterForm(request.GET, choices=choices)

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portail.access.catalogue import PROJECT_EDIT
 from portail.access.decorators import project_permission
@@ -103,7 +103,7 @@ def _refuse_other_portal_people(request: PortalRequest) -> None:
 
 
 @project_permission(PROJECT_EDIT, staff_only=True)
-@require_GET
+@require_safe
 def client_list(request: PortalRequest, project: Project) -> HttpResponse:
     """Users -> Client users: the companies of the project, the primary first, with their
     client users on the project (PC1-PC8)."""

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from portail.access.models import ClientProfile
 from portail.access.portal import PortalAction, portal_permission
@@ -48,7 +48,7 @@ def _company(request: PortalRequest, company_id: int) -> ClientCompany:
 
 
 @portal_permission(PortalAction.MANAGE_CLIENTS)
-@require_GET
+@require_safe
 def company_list(request: PortalRequest) -> HttpResponse:
     search_form = CompanySearchForm(request.GET)
     search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
@@ -149,7 +149,7 @@ def _refuse_other_portal_ids(request: PortalRequest, fields: dict[str, QuerySet[
 
 
 @portal_permission(PortalAction.MANAGE_CLIENTS)
-@require_GET
+@require_safe
 def user_list(request: PortalRequest) -> HttpResponse:
     search_form = ClientUserSearchForm(request.GET)
     search = search_form.cleaned_data["q"] if search_form.is_valid() else ""

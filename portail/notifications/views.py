@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portail.access.portal import PortalAction, portal_permission
 from portail.notifications import selectors, services
@@ -32,7 +32,7 @@ def _outbox_url(portal: Portal, status: str | None) -> str:
 
 
 @portal_permission(PortalAction.VIEW_OUTBOX)
-@require_GET
+@require_safe
 def outbox(request: PortalRequest) -> HttpResponse:
     status = _status_filter(request.GET.get("status"))
     emails = selectors.outbox_emails(portal=request.portal, status=status)

@@ -19,7 +19,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portail.access.catalogue import (
     MILESTONES_ADD,
@@ -78,7 +78,7 @@ def _for_client(request: PortalRequest) -> bool:
 
 
 @portal_member
-@require_GET
+@require_safe
 def project_list(request: PortalRequest) -> HttpResponse:
     status = request.GET.get("status", selectors.CURRENT)
     if status not in selectors.STATUS_FILTERS:
@@ -121,7 +121,7 @@ def project_create(request: PortalRequest) -> HttpResponse:
 
 
 @project_permission(PROJECT_VIEW)
-@require_GET
+@require_safe
 def project_detail(request: PortalRequest, project: Project) -> HttpResponse:
     membership = request.membership
     if membership.is_client:
@@ -144,7 +144,7 @@ def project_detail(request: PortalRequest, project: Project) -> HttpResponse:
 
 
 @project_permission(PROJECT_EDIT, item="member", staff_only=True)
-@require_GET
+@require_safe
 def project_view_as(
     request: PortalRequest, project: Project, member: ProjectMember
 ) -> HttpResponse:
@@ -183,7 +183,7 @@ def _staff_page(
 
 
 @project_permission(PROJECT_VIEW, staff_only=True)
-@require_GET
+@require_safe
 def project_staff(request: PortalRequest, project: Project) -> HttpResponse:
     """Users -> Staff: the project's staff members, added and removed here."""
     return _staff_page(request, project)
