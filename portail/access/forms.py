@@ -3,11 +3,13 @@ They parse and check input; services decide."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +65,10 @@ class ProfileCreateForm(ProfileNameForm):
 def field_name(code: str) -> str:
     """The form field of a code: "tasks.edit" -> "tasks_edit" (as in `rules.abilities`)."""
     return code.replace(".", "_")
+
+
+# A posted field named like a permission: "<module>_<action>".
+_CODE_FIELD = re.compile(r"([a-z][a-z0-9]*)_(view|add|edit|delete)")
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,22 @@ class PermissionGridForm(forms.Form):
             rows.append(GridRow(module=module, cells=cells))
         return rows
 
+    def clean(self) -> dict[str, Any]:
+        """Refuse a posted permission the grid does not have ("invoices_view", or the
+        staff-only "project_edit"), naming it, rather than drop it without a word."""
+        cleaned = super().clean() or {}
+        unknown = sorted(
+            f"{match[1]}.{match[2]}"
+            for key in self.data
+            if (match := _CODE_FIELD.fullmatch(key)) and key not in self.fields
+        )
+        if unknown:
+            raise ValidationError(
+                _("Not a permission a client user can be given: %(codes)s.")
+                % {"codes": ", ".join(unknown)}
+            )
+        return cleaned
+
     def permissions(self) -> dict[str, str]:
         """The chosen set, as `{code: level}`, for `client_profile_set_permissions` and
         `member_permissions_customise`."""
@@ -173,7 +195,8 @@ class CloneForm(forms.Form):
         error_messages={
             "required": _("Tick at least one client user to copy to."),
             "invalid_choice": _(
-                "%(value)s is not another client user of this project: choose among those listed."
+                "Someone ticked is not another client user of this project: "
+                "choose among those listed."
             ),
             "invalid_pk_value": _("“%(pk)s” is not a person of this list."),
         },

@@ -247,6 +247,23 @@ def test_pe2_a_bad_level_is_a_form_error_naming_the_field_and_nothing_is_stored(
     assert not AuditEvent.objects.filter(action__startswith="permission_override").exists()
 
 
+def test_pe2_a_posted_code_not_in_the_grid_is_refused_by_name_and_nothing_is_stored(
+    world: World,
+) -> None:
+    """A code outside the catalogue, or the staff-only project.edit, is not dropped quietly."""
+    member = join(world.client, world.project)
+    posted = {**grid(NO_ADD), "invoices_view": "all", "project_edit": "on"}
+
+    response = world.client_for(world.admin).post(url("edit", world.client, world.project), posted)
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "Not a permission a client user can be given: invoices.view, project.edit."
+    ]
+    assert stored(member) is None
+    assert not AuditEvent.objects.filter(action__startswith="permission_override").exists()
+
+
 # PE3: clone ---------------------------------------------------------------------------------
 
 
@@ -298,7 +315,7 @@ def test_pe3_a_staff_member_or_a_member_of_another_project_cannot_be_ticked(
         )
         assert response.status_code == 200
         assert list(response.context["form"].errors) == ["targets"]
-        assert f"{intruder.pk} is not another client user of this project" in text(response)
+        assert "Someone ticked is not another client user of this project" in text(response)
     assert stored(rita) is None
     assert stored(olive) is None
     assert not AuditEvent.objects.filter(action="permission_override.cloned").exists()
