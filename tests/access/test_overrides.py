@@ -365,6 +365,22 @@ def test_pe6_a_profile_edit_changes_every_non_customised_user_at_once_not_a_cust
     assert level(sam.membership, world.project, MILESTONES_ADD) == Level.ALL
 
 
+def test_pe6_a_user_customised_in_one_project_follows_the_profile_in_the_others(
+    world: World,
+) -> None:
+    profile = services.client_profile_builtin(portal=world.portal)
+    second = make_project(world.portal, world.admin, "Second")
+    customise(world, join(world.client, world.project), BUILTIN)
+    join(world.client, second)
+
+    services.client_profile_set_permissions(
+        profile=profile, actor=world.admin.user, permissions={**BUILTIN, MILESTONES_ADD: "all"}
+    )
+
+    assert level(world.client, world.project, MILESTONES_ADD) == Level.NONE  # pinned here
+    assert level(world.client, second, MILESTONES_ADD) == Level.ALL  # the profile there
+
+
 # PE7 --------------------------------------------------------------------------------------
 
 

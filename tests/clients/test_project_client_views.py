@@ -18,6 +18,7 @@ from portail.clients import services
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership
+from portail.projects import services as project_services
 from portail.projects.models import BillingMethod, Project, ProjectMember
 from tests.conftest import World, make_project
 
@@ -322,6 +323,51 @@ def test_pc5_the_confirmation_says_what_happens_then_removes(
     assert not ProjectClient.objects.filter(project=world.project).exists()
     assert not ProjectMember.objects.filter(project=world.project, membership=paula).exists()
     assert AuditEvent.objects.filter(action="project_client.removed").exists()
+
+
+def on_project_with_a_task(world: World) -> Any:
+    """The world's client (active) on the project, through their company, with a task they
+    added and one they are assigned to."""
+    own = world.client.client_company
+    assert own is not None
+    services.project_client_add(project=world.project, company=own, actor=None)
+    services.project_client_users_add(
+        project=world.project, company=own, members=[world.client], new_people=[], actor=None
+    )
+    added = project_services.task_create(
+        project=world.project, title="Paul's idea", created_by=world.client
+    )
+    assigned = project_services.task_create(
+        project=world.project,
+        title="Send the logo",
+        created_by=world.admin,
+        assignee=world.client,
+        client_visible=True,
+    )
+    return own, added, assigned
+
+
+def test_pc5_pc8_a_removed_client_user_loses_the_project_and_their_history_stays(
+    world: World,
+) -> None:
+    """Removed by company (PC5) or one by one (PC8): the project answers 404 to them at once,
+    and the tasks they added or were given keep their author and assignee."""
+    paul = world.client_for(world.client)
+    project_page = resolve_url("projects:detail", portal_slug="acme", project_id=world.project.pk)
+    admin = world.client_for(world.admin)
+    for remove in ("company", "user"):
+        own, added, assigned = on_project_with_a_task(world)
+        assert paul.get(project_page).status_code == 200
+        if remove == "company":
+            admin.post(url("company-remove", world, company_id=own.pk))
+        else:
+            admin.post(url("user-remove", world, membership_id=world.client.pk), {})
+        assert paul.get(project_page).status_code == 404, remove
+        added.refresh_from_db()
+        assigned.refresh_from_db()
+        assert (added.created_by_id, assigned.assignee_id) == (world.client.pk, world.client.pk)
+        added.delete()
+        assigned.delete()
 
 
 def test_pc5_a_company_not_on_this_project_is_404(world: World, bowman: ClientCompany) -> None:

@@ -130,3 +130,24 @@ def test_a_change_that_fails_leaves_no_audit_event(world: World) -> None:
     )
     assert response.status_code == 200
     assert AuditEvent.objects.count() == before
+
+
+def test_editing_a_milestone_and_reopening_a_task_are_audited(world: World) -> None:
+    milestone = services.milestone_create(project=world.project, title="Launch")
+    task = services.task_create(
+        project=world.project, title="Copy", created_by=world.admin, status="done"
+    )
+    employee = world.client_for(world.employee)
+    employee.post(
+        purl("milestone-edit", world.project, milestone_id=milestone.pk),
+        {"title": "Launch day", "due_date": "2030-05-01"},
+    )
+    employee.post(purl("task-reopen", world.project, task_id=task.pk))
+    me = world.employee.user_id
+    assert log(milestone)[-1] == (
+        "milestone.updated",
+        {"title": "Launch", "due_date": None},
+        {"title": "Launch day", "due_date": "2030-05-01"},
+        me,
+    )
+    assert log(task)[-1] == ("task.reopened", {"status": "done"}, {"status": "open"}, me)

@@ -597,3 +597,15 @@ def test_cx2_an_archived_project_is_read_only_for_its_client_users(scene: Scene)
     assert scene.paul.post(purl("task-create", w.project), {"title": "Late"}).status_code == 403
     assert scene.paul.post(purl("task-done", w.project, task_id=mine.pk)).status_code == 403
     assert not Task.objects.filter(title="Late").exists()
+
+
+def test_cx2_a_milestone_a_client_adds_is_audited_as_theirs_and_visible(scene: Scene) -> None:
+    w = scene.world
+    customise(scene.member, milestones_add="all")
+    response = scene.paul.post(purl("milestone-create", w.project), {"title": "Client review"})
+    assert response.status_code == 302
+    milestone = Milestone.objects.get(title="Client review")
+    (created,) = events(milestone)
+    assert (created.action, created.actor_id) == ("milestone.created", w.client.user_id)
+    assert created.after is not None
+    assert created.after["client_visible"] is True
