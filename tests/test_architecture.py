@@ -76,3 +76,38 @@ def test_lower_apps_do_not_import_higher_ones(app: str) -> None:
 def test_every_app_has_a_layering_rule() -> None:
     apps = {p.parent.name for p in PORTAIL.glob("*/apps.py")}
     assert apps - {"demo"} == set(FORBIDDEN)
+
+
+# PE5: project data reaches a page only through `portail.access` (its selectors and the
+# `project_permission` decorator), which filter by the person's permissions in SQL.
+PROJECT_DATA = {"Project", "ProjectMember", "Milestone", "Task", "PermissionOverride"}
+
+
+def direct_queries(path: Path) -> list[str]:
+    """`Task.objects...` and the like; `.objects.none()` (a form field's placeholder,
+    replaced by an access selector's queryset) reads nothing and is fine."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    placeholders = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "none"
+    }
+    return [
+        f"{path.relative_to(PORTAIL.parent)}:{node.lineno} {node.value.id}.objects"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in {"objects", "_default_manager"}
+        and isinstance(node.value, ast.Name)
+        and node.value.id in PROJECT_DATA
+        and id(node) not in placeholders
+    ]
+
+
+def test_pe5_views_and_forms_never_query_project_data_themselves() -> None:
+    pages = [
+        path
+        for pattern in ("*views.py", "*forms.py", "templatetags/*.py")
+        for path in PORTAIL.rglob(pattern)
+    ]
+    assert pages, "no page modules found"
+    assert [hit for path in pages for hit in direct_queries(path)] == []
