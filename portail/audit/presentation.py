@@ -37,18 +37,89 @@ class FieldChange:
 class EventRow:
     event: AuditEvent
     target_type_label: str
+    target_label: str  # the target as it is named now, else as it was when logged
     changes: list[FieldChange]
 
 
+# Stored keys that hold the id (or a list of ids) of a row of another model, by that
+# model: the page shows the row's name ("Brand refresh", "paula@bowman.test"), not "6".
+REFERENCES: dict[str, str] = {
+    "project": "projects.Project",
+    "projects": "projects.Project",
+    "company": "clients.ClientCompany",
+    "new_primary": "clients.ClientCompany",
+    "previous_primary": "clients.ClientCompany",
+    "membership": "portals.Membership",
+    "copied_from": "portals.Membership",
+    "removed_users": "portals.Membership",
+    "profile": "access.ClientProfile",
+    "clone_of": "access.ClientProfile",
+    "default": "access.ClientProfile",
+    "removed_users_moved_to": "access.ClientProfile",
+}
+# The field that names a row of each referenced model ("name" when not listed).
+NAME_FIELDS: dict[str, str] = {"portals.Membership": "user__email"}
+# Targets whose stored label is made of ids ("6 in project 2"): the fields naming them.
+TARGET_NAMES: dict[str, tuple[str, ...]] = {
+    "projects.projectmember": ("membership__user__email", "project__name"),
+    "clients.projectclient": ("company__name", "project__name"),
+    "clients.invitation": ("membership__user__email",),
+    "access.permissionoverride": ("member__membership__user__email", "member__project__name"),
+}
+
+Names = dict[tuple[str, str], str]  # (model label, id as text) -> name
+
+
 def event_rows(events: list[AuditEvent]) -> list[EventRow]:
+    """The page's events, with the rows they refer to named: one query per model."""
+    names = _names(events)
     return [
         EventRow(
             event=event,
             target_type_label=target_type_label(event.target_type),
-            changes=changes(event),
+            target_label=names.get((event.target_type, event.target_id))
+            or event.target_label
+            or event.target_id,
+            changes=changes(event, names),
         )
         for event in events
     ]
+
+
+def _ids(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [str(v) for v in values if isinstance(v, int) and not isinstance(v, bool)]
+
+
+def _names(events: list[AuditEvent]) -> Names:
+    wanted: dict[str, set[str]] = {}
+    targets: dict[str, set[str]] = {}
+    for event in events:
+        for values in (event.before, event.after):
+            for key, value in (values or {}).items() if isinstance(values, dict) else ():
+                if key in REFERENCES:
+                    wanted.setdefault(REFERENCES[key], set()).update(_ids(value))
+        if event.target_type in TARGET_NAMES:
+            targets.setdefault(event.target_type, set()).add(event.target_id)
+    portal_ids = {event.portal_id for event in events}
+    names: Names = {}
+    for label, ids in wanted.items():
+        names.update(_read(label, ids, (NAME_FIELDS.get(label, "name"),), portal_ids))
+    for label, ids in targets.items():
+        names.update(_read(label, ids, TARGET_NAMES[label], portal_ids))
+    return names
+
+
+def _read(label: str, ids: set[str], fields: tuple[str, ...], portal_ids: set[int]) -> Names:
+    model = _model(label)
+    numeric = [int(i) for i in ids if i.isdigit()]
+    if model is None or not numeric:
+        return {}
+    rows = model._default_manager.filter(pk__in=numeric, portal_id__in=portal_ids)
+    return {
+        (label.lower(), str(pk)): " · ".join(str(part) for part in parts if part)
+        for pk, *parts in rows.values_list("pk", *fields)
+    }
 
 
 def _model(target_type: str) -> type[models.Model] | None:
@@ -74,8 +145,12 @@ def field_label(target_type: str, key: str) -> str:
     return capfirst(str(getattr(field, "verbose_name", key)))
 
 
-def changes(event: AuditEvent) -> list[FieldChange]:
-    """Each field that differs between before and after, by key; unchanged ones are left out."""
+def changes(event: AuditEvent, names: Names | None = None) -> list[FieldChange]:
+    """Each field that differs between before and after, by key; unchanged ones are left out.
+
+    Ids of rows of other models (REFERENCES) read as the names in `names`.
+    """
+    names = names or {}
     before: dict[str, Any] = event.before if isinstance(event.before, dict) else {}
     after: dict[str, Any] = event.after if isinstance(event.after, dict) else {}
     result = []
@@ -90,11 +165,21 @@ def changes(event: AuditEvent) -> list[FieldChange]:
                 field=key,
                 label=field_label(event.target_type, key),
                 kind=kind,
-                old=display_value(before[key]) if key in before else None,
-                new=display_value(after[key]) if key in after else None,
+                old=_display(key, before[key], names) if key in before else None,
+                new=_display(key, after[key], names) if key in after else None,
             )
         )
     return result
+
+
+def _display(key: str, value: Any, names: Names) -> str:
+    model = REFERENCES.get(key)
+    if model is not None and _ids(value):
+        is_list = isinstance(value, list)
+        ids = value if is_list else [value]
+        named = [names.get((model.lower(), str(v)), f"#{v}") for v in ids]
+        return display_value(named if is_list else named[0])
+    return display_value(value)
 
 
 def display_value(value: Any) -> str:

@@ -11,7 +11,9 @@ from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
 
 from portail.audit.models import AuditEvent
+from portail.clients import services as clients_services
 from portail.portals.models import Portal
+from portail.projects.models import Project
 from tests.audit.conftest import make_event
 from tests.conftest import World
 
@@ -301,3 +303,39 @@ def test_the_page_costs_the_same_queries_for_few_events_or_many(
         response = admin.get(audit_url(world.portal))
 
     assert len(shown(response)) == min(count, 50)
+
+
+def test_the_log_names_the_rows_events_refer_to_instead_of_their_ids(
+    world: World, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    """Ids stored in an event ("project": 3) read as names, one query per kind of row;
+    a row since deleted reads as #id, and another portal's row is never named."""
+    company = clients_services.company_create(
+        portal=world.portal, actor=world.admin.user, name="Bowman Furniture", projects=[]
+    )
+    clients_services.project_client_add(
+        project=world.project, company=company, actor=world.admin.user
+    )
+    foreign = Project.objects.get(portal=world.other_portal)
+    make_event(
+        world.portal,
+        world.admin,
+        action="client_user.added",
+        target_type="portals.membership",
+        target_id=str(world.client.pk),
+        after={"projects": [world.project.pk, 999999, foreign.pk], "company": company.pk},
+    )
+    admin = world.client_for(world.admin)
+    # The page's own queries, plus one per kind of row named (projects, companies, links).
+    with django_assert_max_num_queries(14):
+        response = admin.get(audit_url(world.portal))
+    rows = {row.event.action: row for row in response.context["rows"]}
+    added = rows["project_client.added"]
+    assert added.target_label == "Bowman Furniture · Website"
+    assert {c.field: c.new for c in added.changes}["project"] == "Website"
+    person = {c.field: c.new for c in rows["client_user.added"].changes}
+    assert person["company"] == "Bowman Furniture"
+    assert person["projects"] == f"Website, #999999, #{foreign.pk}"
+    page = response.content.decode()
+    assert "Bowman Furniture · Website" in page
+    assert "Other website" not in page
