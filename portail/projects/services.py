@@ -113,6 +113,20 @@ def _actor_of(membership: Membership | None) -> User | None:
     return membership.user if membership is not None else None
 
 
+def _log(
+    target: Project | Milestone | Task,
+    action: str,
+    actor: User | None,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Write the change to the portal's audit log, inside the caller's transaction."""
+    audit_log(
+        portal=target.portal, actor=actor, action=action, target=target, before=before, after=after
+    )
+
+
 @transaction.atomic
 def project_create(
     *,
@@ -149,13 +163,7 @@ def project_create(
     _full_clean(project)
     project.save()
     ProjectMember.objects.create(portal=portal, project=project, membership=owner)
-    audit_log(
-        portal=portal,
-        actor=actor,
-        action="project.created",
-        target=project,
-        after=_snapshot(project, PROJECT_FIELDS),
-    )
+    _log(project, "project.created", actor, after=_snapshot(project, PROJECT_FIELDS))
     return project
 
 
@@ -208,9 +216,7 @@ def project_update(*, project: Project, actor: User | None, **changes: Any) -> P
             action = "project.restored"
         else:
             action = "project.updated"
-        audit_log(
-            portal=project.portal, actor=actor, action=action, target=project, before=old, after=new
-        )
+        _log(project, action, actor, before=old, after=new)
     return project
 
 
@@ -232,13 +238,7 @@ def project_member_add(
     if existing is not None:
         return existing
     member = _ensure_member(project, membership)
-    audit_log(
-        portal=project.portal,
-        actor=actor,
-        action="project.member_added",
-        target=project,
-        after={"member": _audit_value(membership)},
-    )
+    _log(project, "project.member_added", actor, after={"member": _audit_value(membership)})
     return member
 
 
@@ -267,13 +267,7 @@ def project_member_remove(*, project: Project, membership: Membership, actor: Us
         raise ValidationError({"membership": _("The project owner cannot leave the project.")})
     removed, _rows = ProjectMember.objects.filter(project=project, membership=membership).delete()
     if removed:
-        audit_log(
-            portal=project.portal,
-            actor=actor,
-            action="project.member_removed",
-            target=project,
-            before={"member": _audit_value(membership)},
-        )
+        _log(project, "project.member_removed", actor, before={"member": _audit_value(membership)})
 
 
 def _is_client(membership: Membership | None) -> bool:
@@ -312,11 +306,10 @@ def milestone_create(
     )
     _full_clean(milestone, exclude=["portal", "project", "created_by"])
     milestone.save()
-    audit_log(
-        portal=project.portal,
-        actor=_actor_of(created_by),
-        action="milestone.created",
-        target=milestone,
+    _log(
+        milestone,
+        "milestone.created",
+        _actor_of(created_by),
         after=_snapshot(milestone, MILESTONE_FIELDS),
     )
     return milestone
@@ -346,14 +339,7 @@ def milestone_update(*, milestone: Milestone, actor: User | None, **changes: Any
     milestone.save()
     old, new = _changed(before, _snapshot(milestone, changes))
     if new:
-        audit_log(
-            portal=milestone.portal,
-            actor=actor,
-            action=_update_action("milestone", old),
-            target=milestone,
-            before=old,
-            after=new,
-        )
+        _log(milestone, _update_action("milestone", old), actor, before=old, after=new)
     return milestone
 
 
@@ -364,11 +350,10 @@ def milestone_set_closed(*, milestone: Milestone, closed: bool, actor: User | No
     milestone.closed_at = (milestone.closed_at or timezone.now()) if closed else None
     milestone.save(update_fields=["closed_at", "updated_at"])
     if (before is not None) != closed:
-        audit_log(
-            portal=milestone.portal,
-            actor=actor,
-            action="milestone.closed" if closed else "milestone.reopened",
-            target=milestone,
+        _log(
+            milestone,
+            "milestone.closed" if closed else "milestone.reopened",
+            actor,
             before={"closed_at": before},
             after={"closed_at": milestone.closed_at},
         )
@@ -378,13 +363,7 @@ def milestone_set_closed(*, milestone: Milestone, closed: bool, actor: User | No
 @transaction.atomic
 def milestone_delete(*, milestone: Milestone, actor: User | None) -> None:
     """Delete a milestone; its tasks stay in the project, without a milestone."""
-    audit_log(
-        portal=milestone.portal,
-        actor=actor,
-        action="milestone.deleted",
-        target=milestone,
-        before=_snapshot(milestone, MILESTONE_FIELDS),
-    )
+    _log(milestone, "milestone.deleted", actor, before=_snapshot(milestone, MILESTONE_FIELDS))
     milestone.delete()
 
 
@@ -449,13 +428,7 @@ def task_create(
     _apply_status(task, status)
     _full_clean(task, exclude=["portal", "project", "milestone", "assignee", "created_by"])
     task.save()
-    audit_log(
-        portal=project.portal,
-        actor=_actor_of(created_by),
-        action="task.created",
-        target=task,
-        after=_snapshot(task, TASK_FIELDS),
-    )
+    _log(task, "task.created", _actor_of(created_by), after=_snapshot(task, TASK_FIELDS))
     return task
 
 
@@ -501,14 +474,7 @@ def task_update(*, task: Task, actor: User | None, **changes: Any) -> Task:
             action = "task.done" if new["status"] == TaskStatus.DONE else "task.reopened"
         else:
             action = _update_action("task", old)
-        audit_log(
-            portal=task.portal,
-            actor=actor,
-            action=action,
-            target=task,
-            before=old,
-            after=new,
-        )
+        _log(task, action, actor, before=old, after=new)
     return task
 
 
@@ -519,11 +485,5 @@ def task_set_done(*, task: Task, done: bool, actor: User | None) -> Task:
 
 @transaction.atomic
 def task_delete(*, task: Task, actor: User | None) -> None:
-    audit_log(
-        portal=task.portal,
-        actor=actor,
-        action="task.deleted",
-        target=task,
-        before=_snapshot(task, TASK_FIELDS),
-    )
+    _log(task, "task.deleted", actor, before=_snapshot(task, TASK_FIELDS))
     task.delete()

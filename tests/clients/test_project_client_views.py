@@ -88,6 +88,14 @@ def paula(world: World, bowman: ClientCompany) -> Membership:
     return person(world, bowman, "paula@bowman.test")
 
 
+def bill_staff_hours(world: World) -> None:
+    """Invoicing on, and the project billed on staff hours: rate fields show (CU9)."""
+    world.portal.invoicing_enabled = True
+    world.portal.save()
+    world.project.billing_method = BillingMethod.STAFF_HOURS
+    world.project.save()
+
+
 # Who may use the tab ---------------------------------------------------------------------
 
 
@@ -171,10 +179,7 @@ def test_pc2_the_tab_lists_companies_primary_first_with_their_people(
 def test_cu9_the_project_rate_shows_when_the_project_bills_staff_hours(
     world: World, paula: Membership
 ) -> None:
-    world.portal.invoicing_enabled = True
-    world.portal.save()
-    world.project.billing_method = BillingMethod.STAFF_HOURS
-    world.project.save()
+    bill_staff_hours(world)
     member = member_of(world.project, paula)
     member.hourly_rate = Decimal("77.50")
     member.save()
@@ -417,10 +422,7 @@ def test_pc6_tick_people_and_add_new_ones_in_one_step(world: World, bowman: Clie
 def test_pc6_new_people_get_the_rate_when_the_project_bills_staff_hours(
     world: World, bowman: ClientCompany
 ) -> None:
-    world.portal.invoicing_enabled = True
-    world.portal.save()
-    world.project.billing_method = BillingMethod.STAFF_HOURS
-    world.project.save()
+    bill_staff_hours(world)
     admin = world.client_for(world.admin)
     bad = admin.post(
         url("users-add", world, company_id=bowman.pk),
@@ -488,10 +490,7 @@ def test_pc6_another_portals_company_or_person_is_404(world: World, bowman: Clie
 
 
 def test_pc7_edit_the_rate_on_the_project(world: World, paula: Membership) -> None:
-    world.portal.invoicing_enabled = True
-    world.portal.save()
-    world.project.billing_method = BillingMethod.STAFF_HOURS
-    world.project.save()
+    bill_staff_hours(world)
     admin = world.client_for(world.admin)
     assert admin.get(url("user-edit", world, membership_id=paula.pk)).status_code == 200
     for bad, message in [
@@ -514,10 +513,7 @@ def test_pc7_edit_the_rate_on_the_project(world: World, paula: Membership) -> No
 def test_pc7_a_french_reader_types_and_reads_the_rate_with_a_decimal_comma(
     world: World, paula: Membership
 ) -> None:
-    world.portal.invoicing_enabled = True
-    world.portal.save()
-    world.project.billing_method = BillingMethod.STAFF_HOURS
-    world.project.save()
+    bill_staff_hours(world)
     world.admin.user.language = "fr"
     world.admin.user.save()
     admin = world.client_for(world.admin)
