@@ -16,8 +16,10 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portail.audit.models import AuditEvent
 
@@ -52,10 +54,34 @@ REFERENCES: dict[str, str] = {
     "membership": "portals.Membership",
     "copied_from": "portals.Membership",
     "removed_users": "portals.Membership",
+    "client_users": "portals.Membership",
     "profile": "access.ClientProfile",
     "clone_of": "access.ClientProfile",
     "default": "access.ClientProfile",
     "removed_users_moved_to": "access.ClientProfile",
+}
+# Labels of stored keys that are not a field of the target's model.
+KEY_LABELS: dict[str, Promise] = {
+    "client_users": gettext_lazy("Client users"),
+    "clone_of": gettext_lazy("Copy of"),
+    "company": gettext_lazy("Client company"),
+    "copied_from": gettext_lazy("Copied from"),
+    "customisation": gettext_lazy("Customisation"),
+    "customisations": gettext_lazy("Customisations"),
+    "default": gettext_lazy("Default profile"),
+    "email": gettext_lazy("Email"),
+    "member": gettext_lazy("Member"),
+    "membership": gettext_lazy("Client user"),
+    "new_primary": gettext_lazy("New primary client"),
+    "notified": gettext_lazy("Told by email"),
+    "permissions": gettext_lazy("Permissions"),
+    "previous_primary": gettext_lazy("Previous primary client"),
+    "profile": gettext_lazy("Client profile"),
+    "project": gettext_lazy("Project"),
+    "projects": gettext_lazy("Projects"),
+    "removed_users": gettext_lazy("Removed client users"),
+    "removed_users_moved_to": gettext_lazy("Their new profile"),
+    "superseded": gettext_lazy("Replaced"),
 }
 # The field that names a row of each referenced model ("name" when not listed).
 NAME_FIELDS: dict[str, str] = {"portals.Membership": "user__email"}
@@ -134,15 +160,20 @@ def target_type_label(target_type: str) -> str:
     return capfirst(str(model._meta.verbose_name)) if model is not None else target_type
 
 
-def field_label(target_type: str, key: str) -> str:
+def _field(target_type: str, key: str) -> Any:
     model = _model(target_type)
     if model is None:
-        return key
+        return None
     try:
-        field = model._meta.get_field(key)
+        return model._meta.get_field(key)
     except FieldDoesNotExist:
-        return key
-    return capfirst(str(getattr(field, "verbose_name", key)))
+        return None
+
+
+def field_label(target_type: str, key: str) -> str:
+    field = _field(target_type, key)
+    label = getattr(field, "verbose_name", None) or KEY_LABELS.get(key) or key
+    return capfirst(str(label))
 
 
 def changes(event: AuditEvent, names: Names | None = None) -> list[FieldChange]:
@@ -157,6 +188,8 @@ def changes(event: AuditEvent, names: Names | None = None) -> list[FieldChange]:
     for key in sorted(before.keys() | after.keys()):
         if key in before and key in after and before[key] == after[key]:
             continue
+        # A field with choices ("status") reads as the choice's label ("Invited").
+        choices = dict(getattr(_field(event.target_type, key), "flatchoices", None) or ())
         kind: Literal["added", "removed", "changed"] = (
             "changed" if key in before and key in after else "added" if key in after else "removed"
         )
@@ -165,14 +198,16 @@ def changes(event: AuditEvent, names: Names | None = None) -> list[FieldChange]:
                 field=key,
                 label=field_label(event.target_type, key),
                 kind=kind,
-                old=_display(key, before[key], names) if key in before else None,
-                new=_display(key, after[key], names) if key in after else None,
+                old=_display(key, before[key], names, choices) if key in before else None,
+                new=_display(key, after[key], names, choices) if key in after else None,
             )
         )
     return result
 
 
-def _display(key: str, value: Any, names: Names) -> str:
+def _display(key: str, value: Any, names: Names, choices: dict[Any, Any]) -> str:
+    if isinstance(value, str) and value in choices:
+        return str(choices[value])
     model = REFERENCES.get(key)
     if model is not None and _ids(value):
         is_list = isinstance(value, list)

@@ -339,3 +339,25 @@ def test_the_log_names_the_rows_events_refer_to_instead_of_their_ids(
     page = response.content.decode()
     assert "Bowman Furniture · Website" in page
     assert "Other website" not in page
+
+
+def test_the_log_labels_keys_and_choices_in_the_readers_language(world: World) -> None:
+    """A stored key that is no field of the target ("company" on a person) has a label,
+    and a choice value ("invited") reads as its label, translated."""
+    make_event(
+        world.portal,
+        world.admin,
+        action="client_user.added",
+        target_type="portals.membership",
+        target_id=str(world.client.pk),
+        after={"company": None, "status": "invited", "notified": True},
+    )
+    world.admin.user.language = "fr"
+    world.admin.user.save()
+    response = world.client_for(world.admin).get(audit_url(world.portal))
+    (row,) = [r for r in response.context["rows"] if r.event.action == "client_user.added"]
+    assert {c.label: c.new for c in row.changes} == {
+        "Entreprise cliente": "",
+        "Statut": "Invité",
+        "Prévenu par e-mail": "oui",
+    }
