@@ -1,5 +1,5 @@
 """Small helpers every page module uses: the GET-or-POST guard, the posted data of a form
-page, putting a service's ValidationError on the form's fields, and the amount widget."""
+page, putting a service's ValidationError on the form's fields, and the amount field."""
 
 from __future__ import annotations
 
@@ -27,12 +27,16 @@ def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-class AmountInput(forms.TextInput):
-    """A money amount typed the way the reader writes it ("85,50" in French).
+class AmountField(forms.DecimalField):
+    """A money amount typed and shown the way the reader writes it: "85,50" in French (a
+    point is accepted there too), "85.50" in English.
 
-    A text box, not `type=number`: browsers' number boxes refuse or silently drop a
-    decimal comma depending on their own locale. Pair it with `localize=True` on the field.
+    A text box with a decimal keyboard, not `type=number`: browsers' number boxes refuse
+    or silently drop a decimal comma depending on their own locale.
     """
 
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs={"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+        )
+        super().__init__(localize=True, **kwargs)

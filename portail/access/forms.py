@@ -17,6 +17,7 @@ from portail.access.catalogue import (
     ACTION_LABELS,
     LEVEL_LABELS,
     MODULES,
+    Action,
     Level,
     Module,
     client_actions,
@@ -68,7 +69,7 @@ def field_name(code: str) -> str:
 
 
 # A posted field named like a permission: "<module>_<action>".
-_CODE_FIELD = re.compile(r"([a-z][a-z0-9]*)_(view|add|edit|delete)")
+_CODE_FIELD = re.compile(rf"([a-z][a-z0-9]*)_({'|'.join(action.value for action in Action)})")
 
 
 @dataclass(frozen=True)
@@ -131,12 +132,11 @@ class PermissionGridForm(forms.Form):
     def rows(self) -> list[GridRow]:
         rows = []
         for module in MODULES:
+            offered = client_actions(module)
             cells: list[tuple[Promise, forms.BoundField | None]] = [
                 (
                     ACTION_LABELS[action],
-                    self[field_name(f"{module.key}.{action}")]
-                    if action in client_actions(module)
-                    else None,
+                    self[field_name(f"{module.key}.{action}")] if action in offered else None,
                 )
                 for action in GRID_ACTIONS
             ]

@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
 
 from portail.accounts import services
 from portail.accounts.forms import (
@@ -21,6 +20,7 @@ from portail.accounts.forms import (
     SignInForm,
 )
 from portail.accounts.models import User
+from portail.web import get_or_post
 
 
 class SignInView(auth_views.LoginView):
@@ -51,7 +51,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
+@get_or_post
 def password_reset_request(request: HttpRequest) -> HttpResponse:
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -63,7 +63,7 @@ def password_reset_request(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_reset_request.html", {"form": form})
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
+@get_or_post
 def password_reset_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows the form and spends nothing (mail scanners open links); POST spends it."""
     try:
@@ -87,7 +87,7 @@ def password_reset_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "HEAD", "POST"])
+@get_or_post
 def preferences(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = PreferencesForm(request.POST or None, instance=user)

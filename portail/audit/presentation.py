@@ -122,9 +122,10 @@ def _names(events: list[AuditEvent]) -> Names:
     targets: dict[str, set[str]] = {}
     for event in events:
         for values in (event.before, event.after):
-            for key, value in (values or {}).items() if isinstance(values, dict) else ():
-                if key in REFERENCES:
-                    wanted.setdefault(REFERENCES[key], set()).update(_ids(value))
+            if not isinstance(values, dict):
+                continue
+            for key in values.keys() & REFERENCES.keys():
+                wanted.setdefault(REFERENCES[key], set()).update(_ids(values[key]))
         if event.target_type in TARGET_NAMES:
             targets.setdefault(event.target_type, set()).add(event.target_id)
     portal_ids = {event.portal_id for event in events}
@@ -171,7 +172,10 @@ def _field(target_type: str, key: str) -> Any:
 
 
 def field_label(target_type: str, key: str) -> str:
-    field = _field(target_type, key)
+    return _label(_field(target_type, key), key)
+
+
+def _label(field: Any, key: str) -> str:
     label = getattr(field, "verbose_name", None) or KEY_LABELS.get(key) or key
     return capfirst(str(label))
 
@@ -188,15 +192,16 @@ def changes(event: AuditEvent, names: Names | None = None) -> list[FieldChange]:
     for key in sorted(before.keys() | after.keys()):
         if key in before and key in after and before[key] == after[key]:
             continue
+        field = _field(event.target_type, key)
         # A field with choices ("status") reads as the choice's label ("Invited").
-        choices = dict(getattr(_field(event.target_type, key), "flatchoices", None) or ())
+        choices = dict(getattr(field, "flatchoices", None) or ())
         kind: Literal["added", "removed", "changed"] = (
             "changed" if key in before and key in after else "added" if key in after else "removed"
         )
         result.append(
             FieldChange(
                 field=key,
-                label=field_label(event.target_type, key),
+                label=_label(field, key),
                 kind=kind,
                 old=_display(key, before[key], names, choices) if key in before else None,
                 new=_display(key, after[key], names, choices) if key in after else None,

@@ -21,7 +21,7 @@ from portail.projects.models import (
     Project,
     ProjectMember,
 )
-from portail.web import AmountInput
+from portail.web import AmountField
 
 
 def _country_choices() -> list[tuple[str, str]]:
@@ -129,10 +129,8 @@ RATE_HELP = _("Per hour, in the portal’s currency. Leave empty for none.")
 
 def rate_field(label: Any, **kwargs: Any) -> forms.DecimalField:
     """An optional non-negative rate that fits the stored precision (10 digits, 2 decimals)."""
-    return forms.DecimalField(
+    return AmountField(
         label=label,
-        localize=True,  # "85,50" in French, "85.50" in English; both accepted in French
-        widget=AmountInput(),
         required=False,
         min_value=0,
         max_digits=RATE_DIGITS,

@@ -26,7 +26,7 @@ from portail.projects.models import (
     Task,
     TaskStatus,
 )
-from portail.web import AmountInput, apply_service_errors
+from portail.web import AmountField, apply_service_errors
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -73,9 +73,7 @@ class ProjectForm(forms.Form):
         choices=BillingMethod.choices,
         help_text=_("The project rate and the fixed cost apply only to their billing method."),
     )
-    hourly_rate = forms.DecimalField(
-        localize=True,  # "85,50" in French, "85.50" in English; both accepted in French
-        widget=AmountInput(),
+    hourly_rate = AmountField(
         label=_("Project rate (per hour)"),
         required=False,
         min_value=0,
@@ -84,9 +82,7 @@ class ProjectForm(forms.Form):
         help_text=_("Only for projects billed on project hours."),
         error_messages={"min_value": _("The project rate cannot be negative.")},
     )
-    fixed_cost = forms.DecimalField(
-        localize=True,  # "85,50" in French, "85.50" in English; both accepted in French
-        widget=AmountInput(),
+    fixed_cost = AmountField(
         label=_("Fixed cost"),
         required=False,
         min_value=0,

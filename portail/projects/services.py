@@ -234,31 +234,31 @@ def project_member_add(
 ) -> ProjectMember:
     """Put a staff member on the project (idempotent: nothing is logged the second time)."""
     _check_staff_of(project.portal, membership, "membership")
-    existing = ProjectMember.objects.filter(project=project, membership=membership).first()
-    if existing is not None:
-        return existing
-    member = _ensure_member(project, membership)
-    _log(project, "project.member_added", actor, after={"member": _audit_value(membership)})
+    member, created = _ensure_member(project, membership)
+    if created:
+        _log(project, "project.member_added", actor, after={"member": _audit_value(membership)})
     return member
 
 
-def _ensure_member(project: Project, membership: Membership) -> ProjectMember:
-    """The person's row in the project, created when missing; race-safe by the unique constraint.
+def _ensure_member(project: Project, membership: Membership) -> tuple[ProjectMember, bool]:
+    """The person's row in the project and whether this call created it; race-safe by the
+    unique constraint.
 
     Not get_or_create: callers add people in loops (load_demo, imports), and the
     test suite's N+1 detector (zeal) flags a .get() repeated from one line.
     """
     existing = ProjectMember.objects.filter(project=project, membership=membership).first()
     if existing is not None:
-        return existing
+        return existing, False
     try:
         with transaction.atomic():
-            return ProjectMember.objects.create(
+            created = ProjectMember.objects.create(
                 portal_id=project.portal_id, project=project, membership=membership
             )
+            return created, True
     except IntegrityError:
         # A concurrent request added them first (projects_member_once_per_project).
-        return ProjectMember.objects.get(project=project, membership=membership)
+        return ProjectMember.objects.get(project=project, membership=membership), False
 
 
 @transaction.atomic

@@ -305,6 +305,18 @@ def test_the_page_costs_the_same_queries_for_few_events_or_many(
     assert len(shown(response)) == min(count, 50)
 
 
+def client_user_added(world: World, after: dict[str, object]) -> AuditEvent:
+    """A "client user added" event about the world's client, by its admin."""
+    return make_event(
+        world.portal,
+        world.admin,
+        action="client_user.added",
+        target_type="portals.membership",
+        target_id=str(world.client.pk),
+        after=after,
+    )
+
+
 def test_the_log_names_the_rows_events_refer_to_instead_of_their_ids(
     world: World, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:
@@ -317,13 +329,8 @@ def test_the_log_names_the_rows_events_refer_to_instead_of_their_ids(
         project=world.project, company=company, actor=world.admin.user
     )
     foreign = Project.objects.get(portal=world.other_portal)
-    make_event(
-        world.portal,
-        world.admin,
-        action="client_user.added",
-        target_type="portals.membership",
-        target_id=str(world.client.pk),
-        after={"projects": [world.project.pk, 999999, foreign.pk], "company": company.pk},
+    client_user_added(
+        world, after={"projects": [world.project.pk, 999999, foreign.pk], "company": company.pk}
     )
     admin = world.client_for(world.admin)
     # The page's own queries, plus one per kind of row named (projects, companies, links).
@@ -344,14 +351,7 @@ def test_the_log_names_the_rows_events_refer_to_instead_of_their_ids(
 def test_the_log_labels_keys_and_choices_in_the_readers_language(world: World) -> None:
     """A stored key that is no field of the target ("company" on a person) has a label,
     and a choice value ("invited") reads as its label, translated."""
-    make_event(
-        world.portal,
-        world.admin,
-        action="client_user.added",
-        target_type="portals.membership",
-        target_id=str(world.client.pk),
-        after={"company": None, "status": "invited", "notified": True},
-    )
+    client_user_added(world, after={"company": None, "status": "invited", "notified": True})
     world.admin.user.language = "fr"
     world.admin.user.save()
     response = world.client_for(world.admin).get(audit_url(world.portal))
