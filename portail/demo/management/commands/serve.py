@@ -82,7 +82,8 @@ class Command(BaseCommand):
             worker_argv.append("--reload")
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
         # Links in emails point at this server unless the address was set on purpose.
-        browsable = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        # (This compares the host asked for with the wildcard addresses; it binds nothing.)
+        browsable = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104  # nosec B104
         env.setdefault("PORTAIL_BASE_URL", f"http://{browsable}:{port}")
         children: dict[str, subprocess.Popen[bytes]] = {}
         stopping: list[int] = []
