@@ -76,12 +76,16 @@ def _language(request: HttpRequest | None) -> str:
 def server_error(request: HttpRequest | None = None) -> HttpResponse:
     """500, with no database and no context processors: only the request's language."""
     try:
+        stylesheet = static("portail/portail.css")
+    except Exception:  # a static manifest without the file: the page goes unstyled
+        stylesheet = ""
+    try:
         with translation.override(_language(request)):
             page = loader.get_template("500.html").render(
                 {
                     "LANGUAGE_CODE": translation.get_language(),
                     "home_url": reverse("home"),
-                    "stylesheet_url": static("portail/portail.css"),
+                    "stylesheet_url": stylesheet,
                 }
             )
     except Exception:  # the page of last resort must not fail in turn

@@ -457,3 +457,19 @@ def test_the_500_handler_answers_plain_text_if_its_template_cannot_render(
 
     assert response.status_code == 500
     assert "Something went wrong on our side" in _html(response)
+
+
+def test_the_500_page_renders_unstyled_if_the_stylesheet_cannot_be_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def missing(path: str) -> str:
+        raise ValueError(f"Missing staticfiles manifest entry for '{path}'")
+
+    monkeypatch.setattr(errors, "static", missing)
+    request = RequestFactory().get("/")
+    request.LANGUAGE_CODE = "en"  # type: ignore[attr-defined]
+
+    html = _html(errors.server_error(request))
+
+    assert "<h1>Something went wrong on our side</h1>" in html
+    assert "stylesheet" not in html
