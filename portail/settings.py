@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "portail.accounts.middleware.UserLanguageMiddleware",
     "portail.portals.middleware.PortalMiddleware",
     "axes.middleware.AxesMiddleware",
+    # The empty 405 answers of require_http_methods get the 405 page (Allow kept).
+    "portail.errors.ErrorPageMiddleware",
 ]
 
 # N+1 detection (django-zeal) raises in the test suite, per request and per test;
@@ -171,6 +173,9 @@ LOGIN_URL = "accounts:signin"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:signin"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+# A form refused by the CSRF check gets the 403 page, with what to do about it.
+CSRF_FAILURE_VIEW = "portail.errors.csrf_failure"
 
 # Sign-in lock-out (django-axes): counted in the database, so it holds across processes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
@@ -248,12 +253,20 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
 
+# An expected refusal (403, 404, any 4xx) is one line in the log, not a traceback;
+# a 500 keeps its traceback. Records reach the console once: through the root
+# logger, not also through the handler Django's default logging puts on "django".
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client_errors_one_line": {"()": "portail.logfilters.ClientErrorsOneLine"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors_one_line"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.request": {"filters": ["client_errors_one_line"]},
         "django.db.backends": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
         "axes": {"level": "WARNING"},

@@ -29,3 +29,9 @@ urlpatterns = [
     path("p/<slug:portal_slug>/profiles/", include("portail.access.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages in the site's layout and the reader's language (portail/errors.py).
+handler400 = "portail.errors.bad_request"
+handler403 = "portail.errors.permission_denied"
+handler404 = "portail.errors.page_not_found"
+handler500 = "portail.errors.server_error"
