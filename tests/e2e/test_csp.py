@@ -10,7 +10,9 @@ from django.core.management import call_command
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from portail.accounts.models import User
 from portail.demo.management.commands.load_demo import ALICE, DEMO_PASSWORD, PAUL
+from tests.conftest import PASSWORD
 from tests.e2e.test_projects import sign_in
 
 # Reports each violation Chromium sees, and each eval htmx was refused (allowEval: false).
@@ -190,3 +192,54 @@ def test_v3_an_inline_style_is_blocked_and_seen(live_server: LiveServer, page: P
             break
         page.wait_for_timeout(100)
     assert any("style-src" in problem for problem in watch.problems), watch.problems
+
+
+def crawl(page: Page, base_url: str, start: str, prefix: str, limit: int) -> list[str]:
+    """Open every page under `prefix` linked from `start` (GET links), breadth first."""
+    queue, seen = [start], {start}
+    while queue and len(seen) <= limit:
+        path = queue.pop(0)
+        response = page.goto(f"{base_url}{path}")
+        assert response is not None
+        assert response.ok, f"{response.status} {path}"
+        looks_whole(page)
+        links = page.eval_on_selector_all(
+            "a[href]", "links => links.map(a => a.getAttribute('href'))"
+        )
+        for href in links:
+            target = href.split("#")[0]
+            if target.startswith(prefix) and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return sorted(seen)
+
+
+def test_v3_every_page_a_staff_admin_reaches_runs_without_csp_violations(
+    live_server: LiveServer, page: Page
+) -> None:
+    call_command("load_demo", "--allow-production", verbosity=0)
+    watch = Watch(page)
+    sign_in(page, live_server.url, ALICE.email, DEMO_PASSWORD)
+    expect(page).to_have_url(re.compile(r"/p/demo/projects/$"))
+    seen = crawl(page, live_server.url, "/p/demo/", "/p/demo/", limit=80)
+    seen += crawl(page, live_server.url, "/accounts/preferences/", "/accounts/", limit=10)
+    # The forms and confirmations too, not only the lists.
+    assert any(path.endswith("/edit/") for path in seen), seen
+    assert any("/permissions/" in path for path in seen), seen
+    assert len(seen) > 30, seen
+    assert watch.problems == []
+
+
+def test_v3_the_site_administration_runs_without_csp_violations(
+    live_server: LiveServer, page: Page
+) -> None:
+    call_command("load_demo", "--allow-production", verbosity=0)
+    User.objects.create_superuser("root@studio-demo.test", PASSWORD)
+    watch = Watch(page)
+    sign_in(page, live_server.url, "root@studio-demo.test", PASSWORD)
+    page.goto(f"{live_server.url}/admin/")
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    page.get_by_role("link", name="Users").first.click()
+    page.get_by_role("link", name=ALICE.email).click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert watch.problems == []
