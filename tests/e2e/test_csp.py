@@ -243,3 +243,17 @@ def test_v3_the_site_administration_runs_without_csp_violations(
     page.get_by_role("link", name=ALICE.email).click()
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert watch.problems == []
+
+
+def test_v3_the_pages_before_signing_in_run_without_csp_violations(
+    live_server: LiveServer, page: Page
+) -> None:
+    watch = Watch(page)
+    seen = crawl(page, live_server.url, "/accounts/signin/", "/accounts/", limit=10)
+    assert "/accounts/password/reset/" in seen, seen
+    # An unknown invitation link: a page saying so (404), under the same policy.
+    unknown = page.goto(f"{live_server.url}/invitations/no-such-token/")
+    assert unknown is not None
+    assert unknown.status == 404
+    looks_whole(page)
+    assert watch.problems == [f"404 {live_server.url}/invitations/no-such-token/"]
