@@ -241,13 +241,80 @@ TASKS = {
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# Security headers (OWASP ASVS 5.0 V3) ----------------------------------------------------
+# Sent in development as in production, so a page that breaks them breaks on the desk.
+# Content-Security-Policy (django-csp): our own files only, no inline script or style,
+# no eval. Templates therefore carry no style="…", no inline <script> and no on…=
+# handler (tests/test_templates_csp.py), and htmx is told not to eval nor inject styles
+# (the htmx-config meta in base.html; its indicator styles live in portail.css).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Browser features no page of Portail uses: denied to the pages and anything they embed
+# (Permissions-Policy, sent by portail.web_headers). Names Chromium knows only: an unknown
+# one makes the browser log an error on every page.
+PERMISSIONS_POLICY_DENIED = (
+    "accelerometer",
+    "autoplay",
+    "browsing-topics",
+    "camera",
+    "clipboard-read",
+    "display-capture",
+    "encrypted-media",
+    "fullscreen",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "idle-detection",
+    "local-fonts",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "picture-in-picture",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "window-management",
+    "xr-spatial-tracking",
+)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"  # for browsers without CSP frame-ancestors
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+if not DEBUG:
+    # __Host-: the browser accepts the cookie only if Secure, Path=/ and without Domain,
+    # so no sibling subdomain can set or shadow it. (Over plain http in development a
+    # Secure cookie would not stick: the usual names there.)
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+INSTALLED_APPS.append("csp")  # its system checks catch django-csp 3 style settings
+_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE[_security:_security] = [
+    "csp.middleware.CSPMiddleware",
+    "portail.web_headers.PermissionsPolicyMiddleware",
+]
+
 # Production hardening: on whenever DEBUG is false (`manage.py check --deploy` is clean).
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    # Preloading is hard to undo (months to leave the browsers' lists): opt in only.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # check --deploy warns that the site cannot be preloaded: that is the choice made.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
