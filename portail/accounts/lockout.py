@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt, AccessLog
 from django.conf import settings
+from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 
 from portail.accounts.models import normalize_email
@@ -38,3 +43,64 @@ def client_ip(request: HttpRequest) -> str:
     if len(forwarded) >= proxies:
         return forwarded[-proxies]
     return remote
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """The lock-out policy: three limits over the cool-off window (AXES_COOLOFF_TIME).
+
+    1. One account from one address (AXES_FAILURE_LIMIT, default 10): someone
+       guessing one person's password from one place. This is the everyday
+       limit; a person who mistypes their own password is the only one it stops.
+    2. One address, whatever the accounts (LOCKOUT_ADDRESS_FAILURE_LIMIT,
+       default 100): someone trying many accounts from one place. It is high
+       so that a shared office address, where a few people mistype their
+       password now and then, is never locked; only hammering reaches it.
+    3. One account, whatever the addresses (LOCKOUT_ACCOUNT_FAILURE_LIMIT,
+       default 30): one password guessed from many addresses. It locks that
+       account only for addresses it has never signed in from (the sign-in
+       history django-axes keeps): an attacker guessing a victim's password
+       from elsewhere cannot lock the victim out of their usual office or home.
+
+    Failures for an address that is unknown and an account that does not
+    exist count the same way, so the lock-out answer tells nothing about
+    whether the account exists. A success resets only the failures of that
+    account from that address (never the address's, which anyone with one
+    account there could otherwise reset). A portal admin can clear a member's
+    failures (accounts:unlock); a superuser can run `manage.py axes_reset_username`.
+
+    django-axes compares one count with one limit (AXES_FAILURE_LIMIT): the
+    count answered here is the account-and-address count, raised to that limit
+    when limit 2 or 3 is reached.
+    """
+
+    def get_failures(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
+        pair_limit: int = settings.AXES_FAILURE_LIMIT
+        pair = int(super().get_failures(request, credentials))
+        if pair >= pair_limit:
+            return pair
+        username = get_client_username(request, credentials)
+        address = request.axes_ip_address  # type: ignore[attr-defined]
+        recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold(request))
+        if _failures(recent.filter(ip_address=address)) >= settings.LOCKOUT_ADDRESS_FAILURE_LIMIT:
+            return pair_limit
+        if (
+            username
+            and _failures(recent.filter(username=username))
+            >= settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT
+            and not AccessLog.objects.filter(username=username, ip_address=address).exists()
+        ):
+            return pair_limit
+        return pair
+
+    def reset_user_attempts(
+        self, request: HttpRequest, credentials: dict[str, Any] | None = None
+    ) -> int:
+        """On success, forget this account's failures from this address only."""
+        username = get_client_username(request, credentials)
+        address = request.axes_ip_address  # type: ignore[attr-defined]
+        count, _ = AccessAttempt.objects.filter(username=username, ip_address=address).delete()
+        return int(count)
+
+
+def _failures(attempts: QuerySet[Any]) -> int:
+    return int(attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0)
