@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portail.accounts.middleware.SessionLimitsMiddleware",
     "portail.accounts.middleware.UserLanguageMiddleware",
     "portail.portals.middleware.PortalMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -181,6 +182,8 @@ if min(_IDLE_HOURS, _LIFETIME_DAYS) < 1:
 SESSION_IDLE_TIMEOUT = dt.timedelta(hours=_IDLE_HOURS)
 SESSION_ABSOLUTE_LIFETIME = dt.timedelta(days=_LIFETIME_DAYS)
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
+# Database sessions that know whose they are, so a person's sessions can be ended.
+SESSION_ENGINE = "portail.accounts.session_store"
 
 # Sign-in lock-out (django-axes): counted in the database, so it holds across processes.
 # The policy (three limits) is explained in portail.accounts.lockout.LockoutHandler.

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portail.accounts.models import User, normalize_email
+from portail.accounts.sessions import user_sessions_end
 from portail.portals.models import (
     Membership,
     MembershipKind,
@@ -145,3 +146,13 @@ def portal_create(
     except ValidationError as exc:
         raise _errors_by_field(exc, rename) from None
     return portal, membership
+
+
+@transaction.atomic
+def sessions_end_if_no_portal_left(*, user: User) -> None:
+    """Sign a person out everywhere once they are active in no portal any more.
+
+    Call it after deactivating one of their memberships, in the same transaction.
+    """
+    if not Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).exists():
+        user_sessions_end(user=user)
