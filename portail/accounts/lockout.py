@@ -10,15 +10,17 @@ wrote).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_client_username
+from axes.helpers import get_client_username, get_cool_off
 from axes.models import AccessAttempt, AccessLog
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 from django.http import HttpRequest
+from django.utils import timezone
 
 from portail.accounts.models import normalize_email
 
@@ -66,7 +68,8 @@ class LockoutHandler(AxesDatabaseHandler):
     whether the account exists. A success resets only the failures of that
     account from that address (never the address's, which anyone with one
     account there could otherwise reset). A portal admin can clear a member's
-    failures (accounts:unlock); a superuser can run `manage.py axes_reset_username`.
+    failures (the "Locked out" page, lockout:people); a superuser can run
+    `manage.py axes_reset_username EMAIL`.
 
     django-axes compares one count with one limit (AXES_FAILURE_LIMIT): the
     count answered here is the account-and-address count, raised to that limit
@@ -104,3 +107,34 @@ class LockoutHandler(AxesDatabaseHandler):
 
 def _failures(attempts: QuerySet[Any]) -> int:
     return int(attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0)
+
+
+def _cool_off_start() -> dt.datetime:
+    cool_off: dt.timedelta = get_cool_off()
+    return timezone.now() - cool_off
+
+
+def locked_out_usernames(*, among: QuerySet[Any]) -> set[str]:
+    """Which of these usernames (a query of normalised email addresses) are locked out
+    now by their own failures: limit 1 (from one address) or limit 3 (from all)."""
+    rows = (
+        AccessAttempt.objects.filter(attempt_time__gte=_cool_off_start(), username__in=among)
+        .values("username")
+        .annotate(worst=Max("failures_since_start"), total=Sum("failures_since_start"))
+        .filter(
+            Q(worst__gte=settings.AXES_FAILURE_LIMIT)
+            | Q(total__gte=settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT)
+        )
+    )
+    return {row["username"] for row in rows}
+
+
+def signin_failures_clear(*, username: str) -> int:
+    """Forget the account's sign-in failures from every address; how many were counted.
+
+    It unlocks the account wherever limit 1 or 3 locked it (an address locked by
+    limit 2 stays locked for the accounts tried from it)."""
+    attempts = AccessAttempt.objects.filter(username=normalize_email(username))
+    failures = _failures(attempts.filter(attempt_time__gte=_cool_off_start()))
+    attempts.delete()
+    return failures

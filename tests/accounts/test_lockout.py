@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
+from portail.audit.models import AuditEvent
+from portail.portals.models import Membership
 from tests.conftest import PASSWORD, World
 
 OFFICE = "203.0.113.10"
@@ -98,3 +102,80 @@ def test_lockout_a_success_forgets_only_that_persons_failures_from_that_address(
     fail("third-guess@acme.test", OFFICE, 1)
     # The guessed accounts' failures were kept: 2 + 3 + 1 is the address limit.
     assert sign_in("manager@acme.test", PASSWORD, OFFICE) == 429
+
+
+# Unlocking: a portal admin, for the people of their portal ----------------------------------
+
+
+def locked_out_page(slug: str = "acme") -> str:
+    return reverse("lockout:people", kwargs={"portal_slug": slug})
+
+
+def unlock_url(membership: Membership, slug: str = "acme") -> str:
+    return reverse("lockout:unlock", kwargs={"portal_slug": slug, "membership_id": membership.pk})
+
+
+def test_an_admin_sees_who_of_their_portal_is_locked_out_and_unlocks_them(world: World) -> None:
+    fail("employee@acme.test", OFFICE, 3)
+    fail("admin@other.test", OFFICE, 3)  # another portal's person: not listed here
+    fail("manager@acme.test", OFFICE, 1)  # one typo: not locked out
+    admin = world.client_for(world.admin)
+    page = admin.get(locked_out_page())
+    assert [m.user.email for m in page.context["members"]] == ["employee@acme.test"]
+    assert unlock_url(world.employee) in page.content.decode()
+
+    response = admin.post(unlock_url(world.employee), follow=True)
+    assert "Emma Employee can sign in again." in response.content.decode()
+    assert list(response.context["members"]) == []
+    assert sign_in("employee@acme.test", PASSWORD, OFFICE) == 302
+    assert sign_in("admin@other.test", PASSWORD, OFFICE) == 429
+    event = AuditEvent.objects.get(action="member.signin_unlocked")
+    assert event.actor == world.admin.user
+    assert event.target_id == str(world.employee.pk)
+    assert event.before == {"signin_failures": 3}
+
+
+def test_unlocking_clears_an_account_locked_from_many_addresses(world: World) -> None:
+    for n in range(5):
+        fail("employee@acme.test", f"192.0.2.{n + 1}", 1)
+    admin = world.client_for(world.admin)
+    assert [m.pk for m in admin.get(locked_out_page()).context["members"]] == [world.employee.pk]
+    admin.post(unlock_url(world.employee))
+    assert sign_in("employee@acme.test", PASSWORD, ELSEWHERE) == 302
+
+
+def test_unlocking_someone_not_locked_out_says_so_and_records_nothing(world: World) -> None:
+    admin = world.client_for(world.admin)
+    response = admin.post(unlock_url(world.employee), follow=True)
+    assert "Emma Employee was not locked out." in response.content.decode()
+    assert not AuditEvent.objects.filter(action="member.signin_unlocked").exists()
+
+
+def test_only_the_portals_admins_may_unlock(world: World) -> None:
+    fail("employee@acme.test", OFFICE, 3)
+    manager = world.client_for(world.manager)
+    assert manager.get(locked_out_page()).status_code == 403
+    assert manager.post(unlock_url(world.employee)).status_code == 403
+    assert sign_in("employee@acme.test", PASSWORD, OFFICE) == 429
+
+
+def test_another_portals_person_cannot_be_unlocked_from_here(world: World) -> None:
+    fail("admin@other.test", OFFICE, 3)
+    admin = world.client_for(world.admin)
+    assert admin.post(unlock_url(world.other_admin)).status_code == 404
+    other = world.client_for(world.other_admin)
+    assert other.post(unlock_url(world.employee)).status_code == 404
+    assert sign_in("admin@other.test", PASSWORD, OFFICE) == 429
+
+
+def test_the_unlock_button_is_post_only(world: World) -> None:
+    fail("employee@acme.test", OFFICE, 3)
+    admin = world.client_for(world.admin)
+    assert admin.get(unlock_url(world.employee)).status_code == 405
+    assert sign_in("employee@acme.test", PASSWORD, OFFICE) == 429
+
+
+def test_a_superuser_unlocks_with_the_axes_reset_username_command(world: World) -> None:
+    fail("employee@acme.test", OFFICE, 3)
+    call_command("axes_reset_username", "employee@acme.test", stdout=io.StringIO())
+    assert sign_in("employee@acme.test", PASSWORD, OFFICE) == 302

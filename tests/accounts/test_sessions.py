@@ -248,3 +248,27 @@ def test_removal_from_one_of_two_portals_keeps_a_persons_sessions(world: World) 
     remove_client(world, world.client)
     assert is_signed_in(browser, reverse("portal-picker"))
     assert UserSession.objects.filter(user_id=world.client.user.pk).count() == 1
+
+
+def test_deactivating_their_last_membership_in_the_django_admin_ends_a_persons_sessions(
+    world: World,
+) -> None:
+    browser = signed_in("employee@acme.test")
+    assert is_signed_in(browser)
+    superuser = User.objects.create_superuser("root@example.test", PASSWORD)
+    admin = Client()
+    with zeal_ignore():  # as in World.client_for: signing in reads the session twice
+        admin.force_login(superuser)
+    membership = world.employee
+    response = admin.post(
+        reverse("admin:portals_membership_change", args=[membership.pk]),
+        {
+            "user": membership.user.pk,
+            "portal": membership.portal.pk,
+            "kind": membership.kind,
+            "role": membership.role,
+            "status": "deactivated",
+        },
+    )
+    assert response.status_code == 302, response.content
+    assert not is_signed_in(browser, reverse("portal-picker"))
