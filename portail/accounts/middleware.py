@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 from portail.accounts.models import User
 from portail.accounts.sessions import session_expired, session_stamp
@@ -41,10 +42,12 @@ class SessionLimitsMiddleware:
 
     @staticmethod
     def _to_sign_in(request: HttpRequest) -> HttpResponse:
-        response = redirect_to_login(request.get_full_path())
-        if request.headers.get("HX-Request") == "true":
-            return HttpResponseClientRedirect(response["Location"])
-        return response
+        htmx = HtmxDetails(request)
+        if htmx:
+            # Back to the page the person was on, not to the fragment it asked for.
+            to_sign_in = redirect_to_login(htmx.current_url_abs_path or "/")
+            return HttpResponseClientRedirect(to_sign_in["Location"])
+        return redirect_to_login(request.get_full_path())
 
 
 class UserLanguageMiddleware:

@@ -7,11 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from pathlib import Path
+from urllib.parse import quote
 
+import pytest
 from django.contrib.auth import SESSION_KEY
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 from zeal import zeal_ignore
 
 from portail.accounts.models import User, UserSession
@@ -20,6 +24,7 @@ from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership
 from tests.clients.test_invitation_views import invited, link, new_person, send
 from tests.conftest import PASSWORD, World, make_member
+from tests.test_settings import manage
 
 NEW = "a fresh passphrase 42"
 
@@ -126,8 +131,8 @@ def test_a_session_used_within_the_idle_timeout_goes_on(world: World) -> None:
     assert time.time() - browser.session[SEEN_AT] < 60
 
 
-def test_the_idle_timeout_is_a_setting(world: World, settings: object) -> None:
-    settings.SESSION_IDLE_TIMEOUT = dt.timedelta(hours=1)  # type: ignore[attr-defined]
+def test_the_idle_timeout_is_a_setting(world: World, settings: Settings) -> None:
+    settings.SESSION_IDLE_TIMEOUT = dt.timedelta(hours=1)
     browser = signed_in("employee@acme.test")
     age(browser, **{SEEN_AT: dt.timedelta(minutes=61)})
     assert not is_signed_in(browser)
@@ -149,9 +154,13 @@ def test_an_htmx_request_after_the_idle_timeout_is_told_to_load_the_sign_in_page
 ) -> None:
     browser = signed_in("employee@acme.test")
     age(browser, **{SEEN_AT: dt.timedelta(hours=13)})
-    response = browser.get(home_of(), headers={"HX-Request": "true"})
+    page = "http://testserver" + home_of()
+    response = browser.get(
+        reverse("projects:create", kwargs={"portal_slug": "acme"}),
+        headers={"HX-Request": "true", "HX-Current-URL": page},
+    )
     assert response.status_code == 200
-    assert response["HX-Redirect"].startswith(reverse("accounts:signin") + "?next=")
+    assert response["HX-Redirect"] == f"{reverse('accounts:signin')}?next={quote(home_of())}"
     assert not response.content
     assert SESSION_KEY not in browser.session
 
@@ -272,3 +281,19 @@ def test_deactivating_their_last_membership_in_the_django_admin_ends_a_persons_s
     )
     assert response.status_code == 302, response.content
     assert not is_signed_in(browser, reverse("portal-picker"))
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "SESSION_IDLE_TIMEOUT_HOURS",
+        "SESSION_ABSOLUTE_LIFETIME_DAYS",
+        "AXES_FAILURE_LIMIT",
+        "LOCKOUT_ADDRESS_FAILURE_LIMIT",
+        "LOCKOUT_ACCOUNT_FAILURE_LIMIT",
+    ],
+)
+def test_a_limit_below_one_stops_the_start(tmp_path: Path, variable: str) -> None:
+    result = manage(tmp_path, "check", **{variable: "0"})
+    assert result.returncode != 0
+    assert "must be at least 1" in result.stderr
