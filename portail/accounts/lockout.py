@@ -63,13 +63,17 @@ class LockoutHandler(AxesDatabaseHandler):
        history django-axes keeps): an attacker guessing a victim's password
        from elsewhere cannot lock the victim out of their usual office or home.
 
-    Failures for an address that is unknown and an account that does not
-    exist count the same way, so the lock-out answer tells nothing about
-    whether the account exists. A success resets only the failures of that
-    account from that address (never the address's, which anyone with one
-    account there could otherwise reset). A portal admin can clear a member's
-    failures (the "Locked out" page, lockout:people); a superuser can run
-    `manage.py axes_reset_username EMAIL`.
+    A name without an account is counted and locked exactly like a real account
+    seen from an address it never signed in from, so the lock-out answer tells
+    nothing about whether the account exists. A success forgets only the
+    failures of that account from that address (never the address's: anyone
+    with one account there could otherwise wipe them).
+
+    Unlocking: a portal admin clears a member's failures from every address (the
+    "Locked out" page, lockout:people), which ends limits 1 and 3 for them; a
+    superuser can run `manage.py axes_reset_username EMAIL`, or
+    `manage.py axes_reset_ip ADDRESS` for an address stopped by limit 2.
+    Otherwise every lock ends an AXES_COOLOFF_TIME after the last failure.
 
     django-axes compares one count with one limit (AXES_FAILURE_LIMIT): the
     count answered here is the account-and-address count, raised to that limit
