@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portail.accounts.middleware.SessionLimitsMiddleware",
     "portail.accounts.middleware.UserLanguageMiddleware",
     "portail.portals.middleware.PortalMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -172,13 +173,34 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:signin"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:signin"
-SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# Sessions end after SESSION_IDLE_TIMEOUT without a request, and SESSION_ABSOLUTE_LIFETIME
+# after sign-in whatever the activity (portail.accounts.middleware.SessionLimitsMiddleware).
+_IDLE_HOURS = env.int("SESSION_IDLE_TIMEOUT_HOURS", default=12)
+_LIFETIME_DAYS = env.int("SESSION_ABSOLUTE_LIFETIME_DAYS", default=14)
+if min(_IDLE_HOURS, _LIFETIME_DAYS) < 1:
+    raise ImproperlyConfigured(
+        "SESSION_IDLE_TIMEOUT_HOURS and SESSION_ABSOLUTE_LIFETIME_DAYS must be at least 1."
+    )
+SESSION_IDLE_TIMEOUT = dt.timedelta(hours=_IDLE_HOURS)
+SESSION_ABSOLUTE_LIFETIME = dt.timedelta(days=_LIFETIME_DAYS)
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
+# Database sessions that know whose they are, so a person's sessions can be ended.
+SESSION_ENGINE = "portail.accounts.session_store"
 
 # A form refused by the CSRF check gets the 403 page, with what to do about it.
 CSRF_FAILURE_VIEW = "portail.errors.csrf_failure"
 
 # Sign-in lock-out (django-axes): counted in the database, so it holds across processes.
+# The policy (three limits) is explained in portail.accounts.lockout.LockoutHandler.
+AXES_HANDLER = "portail.accounts.lockout.LockoutHandler"
+# Failures of one account from one address.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+# Failures from one address, all accounts together (high: a shared office is not locked).
+LOCKOUT_ADDRESS_FAILURE_LIMIT = env.int("LOCKOUT_ADDRESS_FAILURE_LIMIT", default=100)
+# Failures of one account, all addresses together: locks it for addresses it never signed in from.
+LOCKOUT_ACCOUNT_FAILURE_LIMIT = env.int("LOCKOUT_ACCOUNT_FAILURE_LIMIT", default=30)
+if min(AXES_FAILURE_LIMIT, LOCKOUT_ADDRESS_FAILURE_LIMIT, LOCKOUT_ACCOUNT_FAILURE_LIMIT) < 1:
+    raise ImproperlyConfigured("The sign-in failure limits must be at least 1.")
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"

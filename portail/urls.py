@@ -27,6 +27,7 @@ urlpatterns = [
     path("invitations/", include((invitation_urls.public_urlpatterns, "invitations"))),
     path("p/<slug:portal_slug>/audit/", include("portail.audit.urls")),
     path("p/<slug:portal_slug>/profiles/", include("portail.access.urls")),
+    path("p/<slug:portal_slug>/locked-out/", include("portail.access.lockout_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.forms import UserCreationForm as BaseUserCreationForm
+from django.forms import ModelForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from portail.accounts.models import User
+from portail.accounts.sessions import user_sessions_end
 
 
 class UserCreationForm(BaseUserCreationForm[User]):
@@ -42,3 +45,11 @@ class UserAdmin(BaseUserAdmin[User]):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )
+
+    def save_model(
+        self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Deactivated: signed out everywhere now, not at their next request.
+            user_sessions_end(user=obj)

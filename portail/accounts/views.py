@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
-from portail.accounts import services
+from portail.accounts import services, sessions
 from portail.accounts.forms import (
     PasswordResetRequestForm,
     PreferencesForm,
@@ -46,7 +46,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     http_method_names = ["get", "head", "post"]
 
     def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
-        response = super().form_valid(form)
+        response = super().form_valid(form)  # keeps this session, under a new key
+        sessions.user_sessions_end(
+            user=form.user, keep_session_key=self.request.session.session_key
+        )
         messages.success(self.request, _("Your password has been changed."))
         return response
 

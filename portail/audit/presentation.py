@@ -81,6 +81,7 @@ KEY_LABELS: dict[str, Promise] = {
     "projects": gettext_lazy("Projects"),
     "removed_users": gettext_lazy("Removed client users"),
     "removed_users_moved_to": gettext_lazy("Their new profile"),
+    "signin_failures": gettext_lazy("Failed sign-ins"),
     "superseded": gettext_lazy("Replaced"),
 }
 # The field that names a row of each referenced model ("name" when not listed).

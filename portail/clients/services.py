@@ -34,7 +34,7 @@ from portail.clients.invitations import invitation_revoke, invitation_send, remo
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.notifications.services import email_queue
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
-from portail.portals.services import user_for_email
+from portail.portals.services import sessions_end_if_no_portal_left, user_for_email
 from portail.projects.models import (
     RATE_DECIMALS,
     RATE_DIGITS,
@@ -630,6 +630,7 @@ def client_user_remove(*, membership: Membership, actor: User | None, notify: bo
     membership.status = MembershipStatus.DEACTIVATED
     membership.deactivated_at = timezone.now()
     membership.save(update_fields=["status", "deactivated_at", "updated_at"])
+    sessions_end_if_no_portal_left(user=membership.user)
     audit_log(
         portal=membership.portal,
         actor=actor,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
-from portail.portals.models import Membership, Portal
+from portail.portals.models import Membership, MembershipStatus, Portal
+from portail.portals.services import sessions_end_if_no_portal_left
 
 
 class MembershipInline(admin.TabularInline[Membership, Portal]):
@@ -49,3 +51,10 @@ class MembershipAdmin(admin.ModelAdmin[Membership]):
     raw_id_fields = ("user",)
     autocomplete_fields = ("portal",)
     readonly_fields = ("created_at", "updated_at", "activated_at", "deactivated_at")
+
+    def save_model(
+        self, request: HttpRequest, obj: Membership, form: ModelForm[Membership], change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.status == MembershipStatus.DEACTIVATED and "status" in form.changed_data:
+            sessions_end_if_no_portal_left(user=obj.user)

@@ -228,6 +228,8 @@ DECLARED: dict[str, Declared] = {
     "clients:user-remove": d("portal_admin", GET, POST),
     "invitation-admin:invitation-resend": d("portal_admin", POST),
     "invitation-admin:invitation-revoke": d("portal_admin", POST),
+    "lockout:people": d("portal_admin", GET),
+    "lockout:unlock": d("portal_admin", POST),
     # Tried with a made-up token: an unknown link is 404 for everyone. What a real link
     # shows each person is in tests/clients/test_invitation_views.py.
     "invitations:invitation-accept": d(

@@ -1,0 +1,46 @@
+"""A portal admin's page of the portal's people locked out of sign-in, with an unlock
+button each (the lock-out policy: portail.accounts.lockout.LockoutHandler)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from portail.access.portal import PortalAction, portal_permission
+from portail.portals import selectors, services
+from portail.portals.decorators import PortalRequest
+from portail.portals.models import Membership, MembershipStatus
+
+
+@portal_permission(PortalAction.UNLOCK_SIGNIN)
+@require_safe
+def people(request: PortalRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/locked_out_people.html",
+        {"members": selectors.locked_out_members(portal=request.portal)},
+    )
+
+
+@portal_permission(PortalAction.UNLOCK_SIGNIN)
+@require_POST
+def unlock(request: PortalRequest, membership_id: int) -> HttpResponse:
+    """Only a person of this portal (not removed): anyone else is 404."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("portal", "user")
+        .filter(portal=request.portal)
+        .exclude(status=MembershipStatus.DEACTIVATED),
+        pk=membership_id,
+    )
+    failures = services.membership_signin_unlock(
+        membership=membership, actor=request.membership.user
+    )
+    person = membership.user.display_name
+    if failures:
+        messages.success(request, _("%(person)s can sign in again.") % {"person": person})
+    else:
+        messages.info(request, _("%(person)s was not locked out.") % {"person": person})
+    return redirect("lockout:people", portal_slug=request.portal.slug)
