@@ -99,45 +99,57 @@ def log_stream() -> Iterator[io.StringIO]:
 
 
 def test_after_an_invitation_and_a_reset_are_sent_no_table_holds_a_working_token(
-    world: World, settings: object, log_stream: io.StringIO
+    world: World, log_stream: io.StringIO
 ) -> None:
     nina = invited(world)
     invitations.invitation_send(membership=nina, actor=world.admin.user)
+    # Olga already has an account (another portal's admin): her link asks for her password.
+    olga = make_member(world.portal, "admin@other.test", "client")
+    olga.status = MembershipStatus.INVITED
+    olga.save()
+    invitations.invitation_send(membership=olga, actor=world.admin.user)
     Client().post(reverse("accounts:password-reset"), {"email": "admin@acme.test"})
-    [invitation_email, reset_email] = deliver()
-    invitation_link = link_in(invitation_email, INVITATION_LINK)
-    reset_link = link_in(reset_email, RESET_LINK)
-    secrets = [
-        token_in(invitation_email, INVITATION_LINK),
-        token_in(reset_email, RESET_LINK),
-        invitation_link,
-        reset_link,
+    [nina_email, olga_email, reset_email] = deliver()
+    links_sent = [
+        link_in(nina_email, INVITATION_LINK),
+        link_in(olga_email, INVITATION_LINK),
+        link_in(reset_email, RESET_LINK),
     ]
-    # The links work (they are the real ones), and opening them is logged nowhere with them.
+    tokens = [
+        token_in(nina_email, INVITATION_LINK),
+        token_in(olga_email, INVITATION_LINK),
+        token_in(reset_email, RESET_LINK),
+    ]
+    # The links work (they are the real ones); opening them is a mail scanner's or the person's.
     stranger = Client()
-    assert stranger.get(path_of(invitation_link)).status_code == 200
-    assert stranger.get(path_of(reset_link)).status_code == 200
+    for link in links_sent:
+        assert stranger.get(path_of(link)).status_code == 200
     # A page that refuses a live link (signed in as somebody else) is a 4xx: Django logs its path.
-    assert world.client_for(world.admin).get(path_of(invitation_link)).status_code == 403
+    assert world.client_for(world.admin).get(path_of(links_sent[0])).status_code == 403
+    # A wrong password on Olga's link: django-axes records the failed attempt and its path.
+    wrong = stranger.post(path_of(links_sent[1]), {"password": "not hers"})
+    assert wrong.status_code == 200
+    assert wrong.context["form"].errors["password"]
 
-    for secret in secrets:
+    for secret in tokens + links_sent:
         assert places_holding(secret) == []
-    # The search does find what is there: the hashes, where they belong.
-    assert places_holding(hash_token(secrets[0])) == ["clients_invitation.token_hash"]
-    assert places_holding(hash_token(secrets[1])) == ["accounts_passwordresettoken.token_hash"]
+    # The search does find what is there: the hashes, and the attempt's path, redacted.
+    assert places_holding(hash_token(tokens[0])) == ["clients_invitation.token_hash"]
+    assert places_holding(hash_token(tokens[2])) == ["accounts_passwordresettoken.token_hash"]
+    assert "axes_accessattempt.path_info" in places_holding("/invitations/[redacted]/")
     # The rows that were searched do exist: the outbox rows, with their placeholders.
     stored = OutboundEmail.objects.order_by("pk")
     assert [(e.kind, e.status) for e in stored] == [
+        ("client_invitation", EmailStatus.SENT),
         ("client_invitation", EmailStatus.SENT),
         ("password_reset", EmailStatus.SENT),
     ]
     assert all(LINK_PLACEHOLDER in e.body_text and LINK_PLACEHOLDER in e.body_html for e in stored)
     # Only hashes are stored.
-    assert Invitation.objects.get().token_hash == hash_token(secrets[0])
-    assert PasswordResetToken.objects.get().token_hash == hash_token(secrets[1])
+    assert PasswordResetToken.objects.get().token_hash == hash_token(tokens[2])
     logged = log_stream.getvalue()
     assert "Forbidden: /invitations/[redacted]/" in logged
-    for secret in secrets[:2]:
+    for secret in tokens:
         assert secret not in logged
 
 
