@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from django.utils.html import escape
 
 # Where the link goes in a stored body. Characters that HTML escaping leaves
-# alone, so the text and the HTML bodies hold the same marker.
+# alone, so the text and the HTML bodies hold the same marker. Should a name in
+# the email happen to read like it, the link shows there too: harmless, since
+# the email goes to the person the link is for, and the row still holds no link.
 LINK_PLACEHOLDER = "[[portail-link]]"
 
 # Given the reference's id and the moment of sending: the full URL with a fresh

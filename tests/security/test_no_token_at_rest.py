@@ -83,19 +83,22 @@ def places_holding(secret: str) -> list[str]:
 def log_stream() -> Iterator[io.StringIO]:
     """What the configured log handlers (settings.LOGGING) would have printed."""
     stream = io.StringIO()
-    seen: list[tuple[logging.StreamHandler[io.StringIO], object]] = []
-    for name in ("", "django", "django.server"):
-        for handler in logging.getLogger(name).handlers:
-            if isinstance(handler, logging.StreamHandler) and any(
-                isinstance(f, RedactTokens) for f in handler.filters
-            ):
-                seen.append((handler, handler.setStream(stream)))
-    assert seen, "no configured handler found"
+    handlers = {
+        handler
+        for name in ("", "django", "django.server")
+        for handler in logging.getLogger(name).handlers
+        if isinstance(handler, logging.StreamHandler)
+        and any(isinstance(f, RedactTokens) for f in handler.filters)
+    }
+    assert handlers, "no configured handler found"
+    previous = {handler: handler.stream for handler in handlers}
+    for handler in handlers:
+        handler.setStream(stream)
     try:
         yield stream
     finally:
-        for handler, previous in seen:
-            handler.setStream(previous)  # type: ignore[arg-type]
+        for handler, original in previous.items():
+            handler.setStream(original)
 
 
 def test_after_an_invitation_and_a_reset_are_sent_no_table_holds_a_working_token(
