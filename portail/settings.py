@@ -343,19 +343,29 @@ if not DEBUG:
     X_FRAME_OPTIONS = "DENY"
 
 # An expected refusal (403, 404, any 4xx) is one line in the log, not a traceback;
-# a 500 keeps its traceback. Records reach the console once: through the root
-# logger, not also through the handler Django's default logging puts on "django".
+# a 500 keeps its traceback. No working link in a log line: token-shaped text is
+# redacted (accounts/tokens.py). Records reach the console once, through the root
+# logger's handler, which carries both filters: Django's default handlers on "django"
+# and "django.server" (DEFAULT_LOGGING) would print twice, and unfiltered.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"client_errors_one_line": {"()": "portail.logfilters.ClientErrorsOneLine"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["client_errors_one_line"]}
+    "filters": {
+        "client_errors_one_line": {"()": "portail.logfilters.ClientErrorsOneLine"},
+        "redact_tokens": {"()": "portail.accounts.tokens.RedactTokens"},
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_tokens", "client_errors_one_line"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": [], "level": "INFO"},
         "django.request": {"filters": ["client_errors_one_line"]},
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
         "axes": {"level": "WARNING"},

@@ -15,11 +15,14 @@ from django.utils.translation import gettext as _
 
 from portail.accounts.models import Language, PasswordResetToken, User, normalize_email
 from portail.accounts.tokens import hash_token, new_token
+from portail.notifications.links import LINK_PLACEHOLDER, EmailLink
 from portail.notifications.services import email_queue
 
 PASSWORD_RESET_LIFETIME = dt.timedelta(hours=2)
 # One reset email per person per minute at most, however often the form is sent.
 PASSWORD_RESET_MIN_INTERVAL = dt.timedelta(minutes=1)
+# The outbox's name for links to a reset (registered in apps.py).
+PASSWORD_RESET_LINK_KIND = "password_reset"  # noqa: S105 (a name, not a secret)
 
 
 class InvalidResetLink(Exception):
@@ -31,7 +34,10 @@ def password_reset_request(*, email: str) -> None:
     """Email a single-use reset link to the account with this address, if there is one.
 
     The caller shows the same answer whether or not the address exists.
-    Asking again supersedes the previous link.
+    Asking again supersedes the previous link. The link is not made here: the
+    row gets the hash of a token nobody knows, and the outbox worker replaces it
+    with a fresh one when it sends the email (`password_reset_link_mint`), so no
+    row or log line ever holds a working link (notifications/links.py says why).
     """
     user = User.objects.select_for_update().filter(email__iexact=normalize_email(email)).first()
     if user is None or not user.is_active:
@@ -43,22 +49,40 @@ def password_reset_request(*, email: str) -> None:
     if recent.exists():
         return
     PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
-    raw, digest = new_token()
-    PasswordResetToken.objects.create(
+    _unknown, digest = new_token()
+    reset = PasswordResetToken.objects.create(
         user=user, token_hash=digest, created_at=now, expires_at=now + PASSWORD_RESET_LIFETIME
     )
-    url = settings.PORTAIL_BASE_URL + reverse("accounts:password-reset-confirm", args=[raw])
     email_queue(
         kind="password_reset",
         to=user.email,
         template="password_reset",
         context={
             "user": user,
-            "reset_url": url,
+            "reset_url": LINK_PLACEHOLDER,
             "expires_hours": int(PASSWORD_RESET_LIFETIME.total_seconds() // 3600),
         },
         language=user.language,
+        link=EmailLink(PASSWORD_RESET_LINK_KIND, reset.pk),
     )
+
+
+@transaction.atomic
+def password_reset_link_mint(reset_id: int, now: dt.datetime) -> str | None:
+    """The outbox's minter for reset emails: a fresh link, or None if it has no use.
+
+    A new token's hash replaces the stored one with a conditional UPDATE that
+    holds only while the reset is unused and unexpired and the account active:
+    a reset superseded by a newer request, or spent, gets no link and its email
+    is not sent. An earlier attempt's undelivered token stops working.
+    """
+    raw, digest = new_token()
+    minted = PasswordResetToken.objects.filter(
+        pk=reset_id, used_at__isnull=True, expires_at__gt=now, user__is_active=True
+    ).update(token_hash=digest)
+    if minted != 1:
+        return None
+    return settings.PORTAIL_BASE_URL + reverse("accounts:password-reset-confirm", args=[raw])
 
 
 def password_reset_token_valid(*, raw_token: str) -> PasswordResetToken:

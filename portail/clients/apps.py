@@ -5,3 +5,10 @@ class ClientsConfig(AppConfig):
     name = "portail.clients"
     label = "clients"
     verbose_name = "Clients"
+
+    def ready(self) -> None:
+        # The outbox makes invitation links when it sends them (notifications/links.py).
+        from portail.clients.invitations import LINK_KIND, invitation_link_mint
+        from portail.notifications.links import link_kind_register
+
+        link_kind_register(LINK_KIND, invitation_link_mint)

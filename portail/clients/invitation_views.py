@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from portail.access.portal import PortalAction, portal_permission
 from portail.accounts.models import User
+from portail.accounts.tokens import redact_tokens
 from portail.clients import selectors
 from portail.clients.invitations import (
     FULL_NAME_MAX_LENGTH,
@@ -192,6 +194,10 @@ def _accept_after_sign_in(
     django-axes counts the failures and locks out as on the sign-in page."""
     form = SignInToAcceptForm(posted(request))
     if request.method == "POST" and form.is_valid():
+        # django-axes keeps the path of every failed attempt (AccessAttempt.path_info),
+        # and this path holds a live link: it gets the path with the token redacted.
+        AxesProxyHandler.update_request(request)
+        request.axes_path_info = redact_tokens(request.path_info)  # type: ignore[attr-defined]
         user = authenticate(request, username=invitee.email, password=form.cleaned_data["password"])
         if not isinstance(user, User) or user.pk != invitee.pk:
             form.add_error("password", _("That password is not right. Check it and try again."))

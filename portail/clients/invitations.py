@@ -1,9 +1,12 @@
 """Invitations of client users (RULES CU2-CU4, CU7, CU8, CU10): services and selectors.
 
 A link carries a random token (`accounts.tokens`); only its SHA-256 hash is
-stored. Opening a link only reads (`invitation_for_token`: mail scanners open
-links); accepting it (`invitation_accept`) spends it with a conditional UPDATE,
-so a second or concurrent submission fails. Every change locks the membership
+stored, and the token itself is made when the email is sent, never before
+(`invitation_link_mint`, called by the outbox worker: see notifications/links.py
+for why), so no row, log line or audit event holds a working link. Opening a
+link only reads (`invitation_for_token`: mail scanners open links); accepting
+it (`invitation_accept`) spends it with a conditional UPDATE, so a second or
+concurrent submission fails. Every change locks the membership
 row first, then touches its invitations: the same order as
 `services.client_user_remove`, so two of them never wait on each other.
 
@@ -33,6 +36,7 @@ from portail.accounts.models import User
 from portail.accounts.tokens import hash_token, new_token
 from portail.audit.services import audit_log
 from portail.clients.models import Invitation
+from portail.notifications.links import LINK_PLACEHOLDER, EmailLink
 from portail.notifications.services import email_queue
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
 
@@ -40,6 +44,9 @@ INVITATION_LIFETIME = dt.timedelta(days=7)
 # CU3: an unused invitation may be sent again once this much time has passed.
 REINVITE_AFTER = dt.timedelta(hours=24)
 FULL_NAME_MAX_LENGTH = User._meta.get_field("full_name").max_length or 150
+
+# The outbox's name for links to an invitation (registered in apps.py).
+LINK_KIND = "invitation"
 
 # An invitation nobody accepted, revoked or replaced (the partial unique index's condition).
 OPEN = Q(accepted_at__isnull=True, revoked_at__isnull=True, superseded_at__isnull=True)
@@ -51,8 +58,8 @@ OPEN = Q(accepted_at__isnull=True, revoked_at__isnull=True, superseded_at__isnul
 @transaction.atomic
 def invitation_send(
     *, membership: Membership, actor: User | None, now: dt.datetime | None = None
-) -> tuple[Invitation, str]:
-    """CU2-CU4: email the client user a link to join the portal; return it and its raw token.
+) -> Invitation:
+    """CU2-CU4: email the client user a link to join the portal; return the invitation.
 
     The previous link stops working (CU4). An unused invitation may be sent again
     only once REINVITE_AFTER has passed since it was sent (CU3); one that was
@@ -94,7 +101,7 @@ def invitation_send(
             )
     superseded = sorted(invitations.filter(OPEN).values_list("pk", flat=True))
     invitations.filter(pk__in=superseded).update(superseded_at=now)
-    raw, digest = new_token()
+    _unknown, digest = new_token()
     invitation = Invitation.objects.create(
         portal=membership.portal,
         membership=membership,
@@ -130,15 +137,51 @@ def invitation_send(
             "user": user,
             "inviter": actor,
             "company": membership.client_company,
-            "accept_url": settings.PORTAIL_BASE_URL
-            + reverse("invitations:invitation-accept", args=[raw]),
+            "accept_url": LINK_PLACEHOLDER,
             "expires_at": invitation.expires_at,
             "time_zone": membership.portal.time_zone,
         },
         language=user.language,
         portal=membership.portal,
+        link=EmailLink(LINK_KIND, invitation.pk),
+        now=now,
     )
-    return invitation, raw
+    return invitation
+
+
+@transaction.atomic
+def invitation_link_mint(invitation_id: int, now: dt.datetime) -> str | None:
+    """The outbox's minter for invitation emails: a fresh link, or None if it has no use.
+
+    Makes a new token and stores its hash on the invitation with a conditional
+    UPDATE that holds only while the invitation is open (not accepted, revoked
+    or replaced) and unexpired, and the person is still invited; the membership
+    row is locked first, as by every other change of invitations, so a revoke,
+    a re-invitation or an acceptance running at the same time is either wholly
+    before (no link: the email is cancelled) or wholly after (it wins). The
+    previous token of this invitation, if any (an earlier attempt that was not
+    delivered), stops working. The raw token is returned inside the URL only.
+    """
+    membership_id = (
+        Invitation.objects.filter(pk=invitation_id).values_list("membership_id", flat=True).first()
+    )
+    if membership_id is None:
+        return None
+    invited = (
+        Membership.objects.select_for_update()
+        .filter(pk=membership_id, kind=MembershipKind.CLIENT, status=MembershipStatus.INVITED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if invited is None:
+        return None
+    raw, digest = new_token()
+    minted = Invitation.objects.filter(OPEN, pk=invitation_id, expires_at__gt=now).update(
+        token_hash=digest
+    )
+    if minted != 1:
+        return None
+    return settings.PORTAIL_BASE_URL + reverse("invitations:invitation-accept", args=[raw])
 
 
 @transaction.atomic

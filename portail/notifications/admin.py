@@ -1,5 +1,8 @@
 """Django admin for superusers: every outbox row of the installation, read-only.
 
+A row's bodies hold no working link: an invitation or reset email shows the
+placeholder where its link goes, made only when sending (links.py).
+
 Rows are written by `services.email_queue` and changed by the worker; the one
 action here is the admins' "send again" for failed rows (`outbox_retry`).
 """
@@ -48,6 +51,8 @@ class OutboundEmailAdmin(admin.ModelAdmin[OutboundEmail]):
         "next_attempt_at",
         "claimed_at",
         "sent_at",
+        "link_kind",
+        "link_ref",
         "body_text",
         "body_html",
     )

@@ -10,7 +10,13 @@ outcome decides the row's next state:
   backoff, for `settings.OUTBOX_GIVE_UP_AFTER` after the email was written
   (an SMTP outage of a day loses nothing), then failed;
 - permanent failure (SMTP 5xx, every recipient refused with 5xx, a message
-  that cannot be built): failed at once, shown to admins on the outbox page.
+  that cannot be built): failed at once, shown to admins on the outbox page;
+- cancelled: the email carries a working link (`links.py`) and its owner
+  refuses to make one (the invitation was withdrawn, replaced, accepted or has
+  expired; the reset link was used or has expired): nothing is sent.
+
+An email with a link gets its link here, at each attempt, from a fresh token
+(`links.link_mint`): the row never holds it, and neither do the log lines.
 
 The task in `tasks.py` schedules the next attempt; `services.outbox_reap`
 rescues rows whose worker died. If the retry classes change, update the
@@ -31,6 +37,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import F
 from django.utils import timezone
 
+from portail.notifications.links import LINK_PLACEHOLDER, EmailLink, link_fill, link_mint
 from portail.notifications.models import EmailStatus, OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -49,6 +56,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     RETRY = "retry"  # temporary failure: queued again for later
     FAILED = "failed"
+    CANCELLED = "cancelled"  # its link has nothing left to open: not sent
     SKIPPED = "skipped"  # not claimed: already sent, in flight, failed or not yet due
 
 
@@ -90,15 +98,30 @@ def email_claim(*, email_id: int, now: dt.datetime | None = None) -> OutboundEma
     return email
 
 
-def email_attempt(*, email_id: int) -> Attempt:
-    """Claim the row and try to send it once; the row records the outcome."""
-    email = email_claim(email_id=email_id)
+def email_attempt(*, email_id: int, now: dt.datetime | None = None) -> Attempt:
+    """Claim the row and try to send it once; the row records the outcome.
+
+    `now` is the moment of the attempt (tests set it; the worker does not).
+    """
+    now = now or timezone.now()
+    email = email_claim(email_id=email_id, now=now)
     if email is None:
         return Attempt(Outcome.SKIPPED)
+    text, html = email.body_text, email.body_html
+    url = ""
     try:
-        accepted = _send(email)
+        if email.link_kind:
+            minted = link_mint(link=EmailLink(email.link_kind, email.link_ref or 0), now=now)
+            if minted is None:
+                return _record_cancelled(email)
+            url = minted
+            text, html = link_fill(text=text, html=html, url=url)
+        accepted = _send(email, text=text, html=html)
     except Exception as exc:
         temporary, error = classify_error(exc)
+        if url:
+            # A server's refusal may quote the message: the row must not keep the link.
+            error = error.replace(url, LINK_PLACEHOLDER)
         if not temporary and not isinstance(exc, smtplib.SMTPException | OSError):
             logger.exception("Outbox email %s could not be sent", email.pk)
         return _record_failure(email, temporary=temporary, error=error)
@@ -156,23 +179,27 @@ def _short(text: str) -> str:
 def _message_id(email: OutboundEmail) -> str:
     # Stable across attempts, so a receiver can drop a duplicate should a worker
     # die after the server accepted the message but before the row said "sent".
+    # Not for an email with a link: each attempt carries a new link that replaces
+    # the previous one, and a receiver that dropped the newer copy as a duplicate
+    # would leave the person with a dead link.
     domain = urlsplit(settings.PORTAIL_BASE_URL).hostname or "localhost"
-    return f"<outbox.{email.pk}.{email.created_at:%Y%m%d%H%M%S%f}@{domain}>"
+    attempt = f".{email.attempts}" if email.link_kind else ""
+    return f"<outbox.{email.pk}.{email.created_at:%Y%m%d%H%M%S%f}{attempt}@{domain}>"
 
 
-def _send(email: OutboundEmail) -> int:
+def _send(email: OutboundEmail, *, text: str, html: str) -> int:
     timeout = min(settings.EMAIL_TIMEOUT or MAX_SMTP_TIMEOUT, MAX_SMTP_TIMEOUT)
     connection = get_connection(fail_silently=False, timeout=timeout)
     message = EmailMultiAlternatives(
         subject=email.subject,
-        body=email.body_text,
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],
         connection=connection,
         headers={"Message-ID": _message_id(email), "Auto-Submitted": "auto-generated"},
     )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
+    if html:
+        message.attach_alternative(html, "text/html")
     connection.open()
     try:
         return connection.send_messages([message]) or 0
@@ -182,6 +209,19 @@ def _send(email: OutboundEmail) -> int:
         except Exception:
             # Once the server has the message, a failed QUIT must not cause a second copy.
             logger.warning("Outbox email %s: closing the SMTP connection failed", email.pk)
+
+
+def _record_cancelled(email: OutboundEmail) -> Attempt:
+    updated = OutboundEmail.objects.filter(
+        pk=email.pk, status=EmailStatus.SENDING, claimed_at=email.claimed_at
+    ).update(
+        status=EmailStatus.CANCELLED,
+        claimed_at=None,
+        last_error="Not sent: its link no longer has anything to open "
+        "(withdrawn, replaced, already used or expired).",
+    )
+    logger.info("Outbox email %s cancelled: its link is no longer wanted", email.pk)
+    return Attempt(Outcome.CANCELLED) if updated else Attempt(Outcome.SKIPPED)
 
 
 def _record_failure(email: OutboundEmail, *, temporary: bool, error: str) -> Attempt:

@@ -17,6 +17,9 @@ class EmailStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # Not sent on purpose: the link it was to carry no longer has anything to open
+    # (the invitation was withdrawn, replaced, accepted or has expired; the reset was used).
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class OutboundEmail(models.Model):
@@ -34,6 +37,10 @@ class OutboundEmail(models.Model):
     subject = models.CharField(_("subject"), max_length=300)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"), blank=True)
+    # An email with a working link stores no link: its bodies hold links.LINK_PLACEHOLDER,
+    # and the worker makes the link from this reference when sending (see links.py).
+    link_kind = models.CharField(_("link kind"), max_length=40, blank=True)
+    link_ref = models.PositiveBigIntegerField(_("link reference"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=5)
     status = models.CharField(
         _("status"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
@@ -66,6 +73,11 @@ class OutboundEmail(models.Model):
                 condition=(Q(status="sent") & Q(sent_at__isnull=False))
                 | (~Q(status="sent") & Q(sent_at__isnull=True)),
                 name="notifications_email_sent_at_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=(Q(link_kind="") & Q(link_ref__isnull=True))
+                | (~Q(link_kind="") & Q(link_ref__isnull=False)),
+                name="notifications_email_link_kind_and_ref_together",
             ),
             # A row in flight says since when, so the reaper can tell when it is stuck.
             models.CheckConstraint(

@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from portail.notifications import tasks
+from portail.notifications.links import LINK_PLACEHOLDER, EmailLink, link_kind_known
 from portail.notifications.models import EmailStatus, OutboundEmail
 from portail.portals.models import Portal
 
@@ -80,6 +81,8 @@ def email_queue(
     context: dict[str, Any],
     language: str,
     portal: Portal | None = None,
+    link: EmailLink | None = None,
+    now: dt.datetime | None = None,
 ) -> OutboundEmail:
     """Write an email to the outbox; it is sent by the worker once the transaction commits.
 
@@ -87,12 +90,22 @@ def email_queue(
     `template` names `emails/<template>.subject.txt`, `.txt` and `.html`;
     they are rendered now, in `language` (the recipient's), with `context`
     plus `portal` and `base_url`.
+
+    An email with a working link (an invitation, a password reset) never gets
+    the link here: the caller puts `links.LINK_PLACEHOLDER` in the context where
+    the URL goes and passes `link`, from which the worker makes the URL when
+    sending (see `links.py` for why). `now` is when the row is written and due.
     """
     validate_email(to)
     if not kind or len(kind) > KIND_MAX_LENGTH:
         raise ValueError(f"kind must be 1 to {KIND_MAX_LENGTH} characters, not {kind!r}")
+    if link is not None and not link_kind_known(link.kind):
+        raise ValueError(f"No link minter is registered for {link.kind!r}.")
     language = _supported_language(language)
     rendered = email_render(template=template, context=context, language=language, portal=portal)
+    if link is not None and LINK_PLACEHOLDER not in rendered.text:
+        raise ValueError(f"The {template!r} email has no place for its link.")
+    now = now or timezone.now()
     with transaction.atomic():
         email = OutboundEmail.objects.create(
             portal=portal,
@@ -102,6 +115,10 @@ def email_queue(
             body_text=rendered.text,
             body_html=rendered.html,
             language=language,
+            link_kind=link.kind if link is not None else "",
+            link_ref=link.ref if link is not None else None,
+            created_at=now,
+            next_attempt_at=now,
         )
         transaction.on_commit(partial(_enqueue_send, email.pk), robust=True)
     return email

@@ -18,6 +18,7 @@ from portail.clients.models import Invitation
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipStatus
 from tests.conftest import PASSWORD, World, make_member
+from tests.outbox import deliver_link, token_in
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,9 @@ def invited(world: World, email: str = "nina@bowman.test", *, new: bool = True) 
 
 
 def send(world: World, membership: Membership) -> str:
-    return invitations.invitation_send(membership=membership, actor=world.admin.user)[1]
+    """Invite, and send the email as the worker would: the raw token, from the sent message."""
+    invitation = invitations.invitation_send(membership=membership, actor=world.admin.user)
+    return token_in(deliver_link(invitations.LINK_KIND, invitation.pk))
 
 
 def link(raw: str) -> str:

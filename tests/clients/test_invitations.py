@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from pytest_django import DjangoAssertNumQueries
@@ -18,9 +19,11 @@ from portail.audit.models import AuditEvent
 from portail.clients import invitations
 from portail.clients.invitations import InvitationUnusable, LinkStatus
 from portail.clients.models import Invitation
-from portail.notifications.models import OutboundEmail
+from portail.notifications.links import LINK_PLACEHOLDER
+from portail.notifications.models import EmailStatus, OutboundEmail
 from portail.portals.models import Membership, MembershipStatus
 from tests.conftest import PASSWORD, World, make_member
+from tests.outbox import deliver_link, html_of, link_in, token_in
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +42,9 @@ def invited(world: World, email: str = "nina@bowman.test", name: str = "Nina Bow
 
 
 def send(world: World, membership: Membership, now: dt.datetime = T0) -> str:
-    _invitation, raw = invitations.invitation_send(
-        membership=membership, actor=world.admin.user, now=now
-    )
-    return raw
+    """Invite, and send the email as the worker would: the raw token, from the sent message."""
+    invitation = invitations.invitation_send(membership=membership, actor=world.admin.user, now=now)
+    return token_in(deliver_link(invitations.LINK_KIND, invitation.pk, now=now))
 
 
 def accept_new(raw: str, now: dt.datetime = T0 + dt.timedelta(hours=1)) -> Membership:
@@ -74,24 +76,33 @@ def test_cu2_sending_writes_the_invitation_email_with_the_link(world: World) -> 
     world.portal.save()
     membership = invited(world)
 
-    raw = send(world, membership)
+    invitation = invitations.invitation_send(membership=membership, actor=world.admin.user, now=T0)
 
     email = OutboundEmail.objects.get()
     assert (email.kind, email.to, email.language) == ("client_invitation", "nina@bowman.test", "en")
     assert email.portal == world.portal
-    link = re.search(rf"https?://\S+/invitations/{re.escape(raw)}/", email.body_text)
+    # The stored email has a place for the link, not the link (made when sending).
+    assert (email.link_kind, email.link_ref) == ("invitation", invitation.pk)
+    assert LINK_PLACEHOLDER in email.body_text
+    assert f'href="{LINK_PLACEHOLDER}"' in email.body_html
+    message = deliver_link("invitation", invitation.pk, now=T0)
+    raw = token_in(message)
+    link = re.search(rf"https?://\S+/invitations/{re.escape(raw)}/", str(message.body))
     assert link is not None
-    assert email.subject == "Ada Admin invited you to Acme Studio"
-    assert "Hello Nina Bowman," in email.body_text
+    assert message.to == ["nina@bowman.test"]
+    assert message.subject == email.subject == "Ada Admin invited you to Acme Studio"
+    assert "Hello Nina Bowman," in message.body
     assert "Ada Admin invited you to join Acme Studio on Portail, for Bowman Test Co." in (
-        email.body_text
+        message.body
     )
     # 7 days, shown in the portal's time zone.
-    assert "expires on Dec. 8, 2026, 11 a.m. (Europe/Paris)" in email.body_text
+    assert "expires on Dec. 8, 2026, 11 a.m. (Europe/Paris)" in message.body
     # Both parts carry the link; the HTML one as a button.
-    assert f'href="{link.group(0)}"' in email.body_html
-    assert "Ada Admin invited you to join Acme Studio on Portail" in email.body_html
-    assert '<html lang="en">' in email.body_html
+    html = html_of(message)
+    assert f'href="{link.group(0)}"' in html
+    assert "Ada Admin invited you to join Acme Studio on Portail" in html
+    assert '<html lang="en">' in html
+    assert LINK_PLACEHOLDER not in message.body + html
 
 
 def test_cu2_the_invitation_is_in_the_invitees_language(world: World) -> None:
@@ -126,9 +137,7 @@ def test_cu2_the_text_parts_are_plain_and_the_html_part_escapes(world: World) ->
 
 def test_cu2_invitation_is_audited_and_records_the_inviter(world: World) -> None:
     membership = invited(world)
-    invitation, _raw = invitations.invitation_send(
-        membership=membership, actor=world.admin.user, now=T0
-    )
+    invitation = invitations.invitation_send(membership=membership, actor=world.admin.user, now=T0)
     assert invitation.invited_by == world.admin.user
     assert (invitation.created_at, invitation.expires_at) == (T0, T0 + dt.timedelta(days=7))
     event = AuditEvent.objects.get(action="invitation.sent")
@@ -142,7 +151,7 @@ def test_cu2_nothing_is_written_when_the_transaction_rolls_back(world: World) ->
 
     def fail_after_sending() -> None:
         with transaction.atomic():
-            send(world, membership)
+            invitations.invitation_send(membership=membership, actor=world.admin.user, now=T0)
             raise RuntimeError("the caller fails after sending")
 
     with pytest.raises(RuntimeError):
@@ -161,6 +170,7 @@ def test_the_token_is_random_and_only_its_hash_is_stored(world: World) -> None:
     stored = Invitation.objects.get(membership=first)
     assert stored.token_hash == hashlib.sha256(raw.encode()).hexdigest()
     assert raw not in str(list(Invitation.objects.values()))
+    assert raw not in str(list(OutboundEmail.objects.values()))
 
 
 # CU3: inviting again -----------------------------------------------------------------------
@@ -176,6 +186,7 @@ def test_cu3_reinvite_refused_within_24_hours_with_time_left(world: World) -> No
     assert refusal(refused.value) == "You can invite Nina Bowman again in 3 hours 12 minutes."
     assert Invitation.objects.count() == 1
     assert OutboundEmail.objects.count() == 1
+    assert OutboundEmail.objects.get().status == EmailStatus.SENT
 
 
 def test_cu3_the_time_left_is_rounded_up_and_plural_aware(world: World) -> None:
@@ -203,9 +214,9 @@ def test_cu3_reinvite_after_24_hours_sends_a_new_link(world: World) -> None:
         "client_invitation",
         "client_reinvitation",
     ]
-    reminder = OutboundEmail.objects.get(kind="client_reinvitation")
-    assert second in reminder.body_text
-    assert "The link in any earlier invitation no longer works" in reminder.body_text
+    reminder = mail.outbox[-1]
+    assert second in link_in(reminder)
+    assert "The link in any earlier invitation no longer works" in reminder.body
     assert reminder.subject == "Your new invitation to Acme Studio"
 
 
@@ -488,7 +499,8 @@ def test_cu7_removal_notice_rolls_back_with_the_removal(world: World) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_cu4_concurrent_acceptances_make_one_membership(world: World) -> None:
     membership = invited(world)
-    _invitation, raw = invitations.invitation_send(membership=membership, actor=None)
+    invitation = invitations.invitation_send(membership=membership, actor=None)
+    raw = token_in(deliver_link(invitations.LINK_KIND, invitation.pk))
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
     errors: list[BaseException] = []
