@@ -27,5 +27,6 @@ urlpatterns = [
     path("invitations/", include((invitation_urls.public_urlpatterns, "invitations"))),
     path("p/<slug:portal_slug>/audit/", include("portail.audit.urls")),
     path("p/<slug:portal_slug>/profiles/", include("portail.access.urls")),
+    path("p/<slug:portal_slug>/settings/", include("portail.access.security_urls")),
     path("admin/", admin.site.urls),
 ]

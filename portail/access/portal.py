@@ -25,6 +25,7 @@ class PortalAction(StrEnum):
     VIEW_AUDIT = "portal.view_audit"
     MANAGE_CLIENTS = "portal.manage_clients"
     MANAGE_PROFILES = "portal.manage_profiles"
+    MANAGE_SECURITY = "portal.manage_security"
 
 
 def can_portal(membership: Membership | None, action: PortalAction) -> bool:
