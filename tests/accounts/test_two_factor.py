@@ -18,7 +18,9 @@ from zeal import zeal_ignore
 from portail.accounts.models import RecoveryCode, User
 from portail.accounts.twofactor import two_factor_enabled
 from portail.accounts.twofactor_views import MAX_CODE_FAILURES, PENDING_SECONDS
-from tests.conftest import PASSWORD, World
+from portail.clients import invitations
+from portail.portals.models import MembershipStatus
+from tests.conftest import PASSWORD, World, make_member
 from tests.two_factor import (
     Clock,
     app_code,
@@ -279,6 +281,26 @@ def test_a_session_signed_in_without_a_code_can_be_confirmed(world: World, clock
     response = c.post(reverse("accounts:two-factor-verify"), {"code": app_code(device, clock)})
     assert response.status_code == 302
     assert session_of(c)[DEVICE_ID_SESSION_KEY] == device.persistent_id
+
+
+def test_accepting_an_invitation_with_the_password_still_asks_for_the_code(
+    world: World, clock: Clock
+) -> None:
+    # Olga, admin of another portal and with two-factor sign-in, is invited here as a client.
+    device = confirmed_device(world.other_admin.user)
+    membership = make_member(world.portal, "admin@other.test", "client")
+    membership.status = MembershipStatus.INVITED
+    membership.save()
+    raw = invitations.invitation_send(membership=membership, actor=world.admin.user)[1]
+    c = Client()
+    with zeal_ignore():
+        response = c.post(
+            reverse("invitations:invitation-accept", args=[raw]), {"password": PASSWORD}
+        )
+    assert response["Location"] == CODE_STEP
+    assert not signed_in(c)
+    assert code_step(c, app_code(device, clock)) == reverse("projects:list", args=["acme"])
+    assert signed_in(c)
 
 
 # Turning it off, new recovery codes
