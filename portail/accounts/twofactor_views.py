@@ -22,8 +22,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -242,3 +246,23 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Two-factor sign-in is off."))
         return redirect("accounts:two-factor")
     return render(request, "accounts/two_factor_disable.html", {"form": form})
+
+
+@require_safe
+def admin_signin(request: HttpRequest) -> HttpResponse:
+    """The Django admin's sign-in page, answered by Portail's own (password, then code).
+
+    The admin's form would sign people in with their password alone, past the
+    second factor. Signed-in admin users go on; anybody else signed in is refused
+    (sending them to sign in would loop: they are signed in already).
+    """
+    wanted = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        wanted = ""
+    if not request.user.is_authenticated:
+        return redirect_to_login(wanted or reverse("admin:index"))
+    if request.user.is_active and request.user.is_staff:
+        return redirect(wanted or reverse("admin:index"))
+    raise PermissionDenied

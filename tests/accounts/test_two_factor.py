@@ -384,3 +384,16 @@ def test_two_factor_pages_speak_french(world: World, clock: Clock) -> None:
     password_step(anonymous, "employee@acme.test")
     page = anonymous.get(CODE_STEP).content.decode()
     assert "Saisissez le code à 6 chiffres" in page
+
+
+def test_the_django_admin_signs_in_through_the_code_step(world: World, clock: Clock) -> None:
+    root = User.objects.create_superuser("root@example.test", PASSWORD)
+    device = confirmed_device(root)
+    c = Client()
+    to_admin = c.get(reverse("admin:index"), follow=True)
+    assert to_admin.redirect_chain[-1][0].startswith(SIGNIN)
+    assert password_step(c, "root@example.test", next_url=reverse("admin:index")) == CODE_STEP
+    assert not signed_in(c)
+    assert code_step(c, app_code(device, clock)) == reverse("admin:index")
+    with zeal_ignore():
+        assert c.get(reverse("admin:index")).status_code == 200

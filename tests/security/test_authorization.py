@@ -184,6 +184,15 @@ DECLARED: dict[str, Declared] = {
         POST,
         exceptions=tuple((p, m, SIGNIN) for p in PERSONAS for m in (GET, HEAD, POST)),
     ),
+    # The Django admin's sign-in page goes to Portail's (whose second step it would skip).
+    "admin-signin": d(
+        "public",
+        GET,
+        exceptions=(
+            *((p, m, SIGNIN) for p in ("anonymous",) for m in (GET, HEAD)),
+            *((p, m, FORBIDDEN) for p in PERSONAS[1:-1] for m in (GET, HEAD)),
+        ),
+    ),
     "accounts:two-factor": d("signed_in", GET),
     "accounts:two-factor-setup": d("signed_in", GET, POST),
     "accounts:two-factor-verify": d("signed_in", GET, POST),
