@@ -83,7 +83,12 @@ def two_factor_confirm(*, user: User, device: TOTPDevice, code: str) -> list[str
     """
     code = _without_spaces(code)
     device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user)
-    if device.confirmed or not _totp_code_shaped(code) or not device.verify_token(code):
+    if device.confirmed or not _totp_code_shaped(code):
+        return None
+    # No waiting after a wrong code here: this page shows the secret itself, so making
+    # its owner wait protects nothing (sign-in, where it does, keeps django-otp's waits).
+    device.throttle_reset(commit=False)
+    if not device.verify_token(code):
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
