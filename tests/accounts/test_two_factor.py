@@ -4,12 +4,14 @@ recovery code, the limits on wrong codes, turning it off and new recovery codes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django.fixtures import Settings
@@ -38,6 +40,13 @@ CODE_STEP = reverse("accounts:signin-code")
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return install_clock(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards() -> Iterator[None]:
+    """A French page leaves French active in this thread; later tests expect English."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
