@@ -69,7 +69,7 @@ def totp_secret(device: TOTPDevice) -> str:
 def totp_qr_svg(device: TOTPDevice, *, title: str) -> SafeString:
     """The otpauth:// address as an inline SVG QR code (no style attribute, no data: URI)."""
     qr = segno.make(device.config_url, error="m")
-    svg = qr.svg_inline(scale=4, border=2, svgclass="qr", lineclass=None, title=title)
+    svg = qr.svg_inline(border=2, omitsize=True, svgclass="qr", lineclass=None, title=title)
     # segno writes only its own markup and the escaped title.
     return format_html("{}", SafeString(svg))
 
