@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "django_countries",
@@ -96,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a second factor (PortalMiddleware asks it).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -212,6 +216,11 @@ AXES_CLIENT_IP_CALLABLE = "portail.accounts.lockout.client_ip"
 # Reverse proxies in front of the web servers (nginx, a load balancer…): 0 when
 # gunicorn faces the clients. Behind N proxies the client is read from X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Two-factor sign-in (django-otp, TOTP). The issuer is the name authenticator apps show.
+OTP_TOTP_ISSUER: str = env.str("OTP_TOTP_ISSUER", default="Portail")
+# A wrong code is often one digit away from a right one: keep it out of axes' failure log.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 
 # Internationalisation: English and French everywhere.
 LANGUAGE_CODE: str = env.str("LANGUAGE_CODE", default="en")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from portail.accounts import twofactor_views
 from portail.clients import invitation_urls
 from portail.portals import views as portal_views
 
@@ -28,6 +29,9 @@ urlpatterns = [
     path("p/<slug:portal_slug>/audit/", include("portail.audit.urls")),
     path("p/<slug:portal_slug>/profiles/", include("portail.access.urls")),
     path("p/<slug:portal_slug>/locked-out/", include("portail.access.lockout_urls")),
+    path("p/<slug:portal_slug>/settings/", include("portail.access.security_urls")),
+    # Before the admin's own: its sign-in form would skip the second factor.
+    path("admin/login/", twofactor_views.admin_signin, name="admin-signin"),
     path("admin/", admin.site.urls),
 ]
 

@@ -207,3 +207,15 @@ class CloneForm(forms.Form):
         targets = self.fields["targets"]
         assert isinstance(targets, CloneTargetsField)
         targets.queryset = candidates
+
+
+class PortalSecurityForm(forms.Form):
+    require_staff_two_factor = forms.BooleanField(
+        label=_("Require two-factor sign-in for staff"),
+        help_text=_(
+            "Staff members then open this portal’s pages only after signing in with a code "
+            "from their authenticator app; those without two-factor sign-in are asked to "
+            "turn it on first. Client users are not asked."
+        ),
+        required=False,
+    )

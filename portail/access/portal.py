@@ -26,6 +26,7 @@ class PortalAction(StrEnum):
     MANAGE_CLIENTS = "portal.manage_clients"
     MANAGE_PROFILES = "portal.manage_profiles"
     UNLOCK_SIGNIN = "portal.unlock_signin"
+    MANAGE_SECURITY = "portal.manage_security"
 
 
 def can_portal(membership: Membership | None, action: PortalAction) -> bool:

@@ -556,3 +556,28 @@ def member_permissions_reset(*, member: ProjectMember, actor: User | None) -> No
         },
     )
     override.delete()
+
+
+@transaction.atomic
+def portal_security_update(
+    *, portal: Portal, actor: User | None, require_staff_two_factor: bool
+) -> Portal:
+    """Require (or stop requiring) two-factor sign-in of the portal's staff, audited.
+
+    Here rather than in `portals`: the portal is a lower layer than `audit`, and the
+    page that makes this change is a permission-guarded one (`portal.manage_security`).
+    """
+    portal = Portal.objects.select_for_update().get(pk=portal.pk)
+    if portal.require_staff_two_factor == require_staff_two_factor:
+        return portal
+    portal.require_staff_two_factor = require_staff_two_factor
+    portal.save(update_fields=["require_staff_two_factor"])
+    audit_log(
+        portal=portal,
+        actor=actor,
+        action="portal.security_updated",
+        target=portal,
+        before={"require_staff_two_factor": not require_staff_two_factor},
+        after={"require_staff_two_factor": require_staff_two_factor},
+    )
+    return portal

@@ -11,6 +11,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
+
+from portail.accounts.tokens import hash_token, normalize_recovery_code
 
 
 class Language(models.TextChoices):
@@ -43,7 +46,8 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+# django-otp's devices point at the user through an untyped abstract base.
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     email = models.EmailField(_("email address"), max_length=254, unique=True)
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     language = models.CharField(
@@ -121,3 +125,45 @@ class UserSession(AbstractBaseSession):
         from portail.accounts.session_store import SessionStore
 
         return SessionStore
+
+
+class RecoveryCodeDevice(Device):
+    """A person's one-time recovery codes, as a django-otp device.
+
+    django-otp's own `otp_static` stores its tokens in plain text; these are
+    stored as SHA-256 hashes (like every other secret we hand out, see
+    `tokens.py`), so a copy of the database does not hold working codes. Being a
+    `Device`, a code that signs someone in marks the session verified like a
+    TOTP code does (`django_otp.login`). Each code carries 80 random bits, too
+    many to find from its hash by trying.
+    """
+
+    class Meta(Device.Meta):
+        verbose_name = _("recovery codes")
+        verbose_name_plural = _("recovery codes")
+
+    def verify_token(self, token: object) -> bool:
+        """Spend the code if it is one of this person's unused ones (a conditional UPDATE)."""
+        code = normalize_recovery_code(str(token))
+        if not code:
+            return False
+        spent = self.codes.filter(code_hash=hash_token(code), used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        return bool(spent == 1)
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "code_hash"], name="accounts_recoverycode_unique_per_device"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of device {self.device_id}"

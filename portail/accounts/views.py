@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -20,6 +20,8 @@ from portail.accounts.forms import (
     SignInForm,
 )
 from portail.accounts.models import User
+from portail.accounts.twofactor import two_factor_enabled
+from portail.accounts.twofactor_views import signin_pending_start
 from portail.web import get_or_post
 
 
@@ -34,6 +36,13 @@ class SignInView(auth_views.LoginView):
         if (request.method or "").lower() not in self.http_method_names:
             return self.http_method_not_allowed(request, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        if two_factor_enabled(user=user):
+            # Not signed in yet: the code step (twofactor_views.signin_code) finishes it.
+            return signin_pending_start(self.request, user=user, next_url=self.get_redirect_url())
+        return super().form_valid(form)
 
 
 class SignOutView(auth_views.LogoutView):

@@ -27,6 +27,8 @@ from django.views.decorators.http import require_POST
 from portail.access.portal import PortalAction, portal_permission
 from portail.accounts.models import User
 from portail.accounts.tokens import redact_tokens
+from portail.accounts.twofactor import two_factor_enabled
+from portail.accounts.twofactor_views import signin_pending_start
 from portail.clients import selectors
 from portail.clients.invitations import (
     FULL_NAME_MAX_LENGTH,
@@ -209,6 +211,13 @@ def _accept_after_sign_in(
             except ValidationError as error:
                 _form_errors(form, error)
             else:
+                if two_factor_enabled(user=user):
+                    # Accepted; signing in still takes the person's second factor.
+                    return signin_pending_start(
+                        request,
+                        user=user,
+                        next_url=reverse("projects:list", args=[membership.portal.slug]),
+                    )
                 login(request, user)
                 return _welcome(request, membership)
     return render(

@@ -36,6 +36,10 @@ class Portal(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
     )
+    # Staff must sign in with a second factor to open this portal's pages (PortalMiddleware).
+    require_staff_two_factor = models.BooleanField(
+        _("require two-factor sign-in for staff"), default=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

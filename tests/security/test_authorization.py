@@ -176,6 +176,28 @@ DECLARED: dict[str, Declared] = {
     "accounts:password-reset-confirm": d("public", GET, POST),
     "accounts:password-change": d("signed_in", GET, POST),
     "accounts:preferences": d("signed_in", GET, POST),
+    # The sign-in's code step, without a pending sign-in (a right password just before),
+    # sends everyone to sign in. The step itself: tests/accounts/test_two_factor.py.
+    "accounts:signin-code": d(
+        "public",
+        GET,
+        POST,
+        exceptions=tuple((p, m, SIGNIN) for p in PERSONAS for m in (GET, HEAD, POST)),
+    ),
+    # The Django admin's sign-in page goes to Portail's (whose second step it would skip).
+    "admin-signin": d(
+        "public",
+        GET,
+        exceptions=(
+            *((p, m, SIGNIN) for p in ("anonymous",) for m in (GET, HEAD)),
+            *((p, m, FORBIDDEN) for p in PERSONAS[1:-1] for m in (GET, HEAD)),
+        ),
+    ),
+    "accounts:two-factor": d("signed_in", GET),
+    "accounts:two-factor-setup": d("signed_in", GET, POST),
+    "accounts:two-factor-verify": d("signed_in", GET, POST),
+    "accounts:two-factor-recovery-codes": d("signed_in", GET, POST),
+    "accounts:two-factor-disable": d("signed_in", GET, POST),
     "portals:dashboard": d("portal_member", GET),
     "projects:list": d("portal_member", GET),
     "projects:create": d("create_projects", GET, POST),
@@ -211,6 +233,7 @@ DECLARED: dict[str, Declared] = {
     "notifications:outbox": d("portal_admin", GET),
     "notifications:retry": d("portal_admin", POST),
     "audit:events": d("portal_admin", GET),
+    "portal-settings:security": d("portal_admin", GET, POST),
     "access:profiles": d("portal_admin", GET),
     "access:profile-create": d("portal_admin", GET, POST),
     "access:profile-permissions": d("portal_admin", GET, POST),
