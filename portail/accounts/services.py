@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portail.accounts.models import Language, PasswordResetToken, User, normalize_email
+from portail.accounts.sessions import user_sessions_end
 from portail.accounts.tokens import hash_token, new_token
 from portail.notifications.links import LINK_PLACEHOLDER, EmailLink
 from portail.notifications.services import email_queue
@@ -115,10 +116,12 @@ def password_reset_complete(*, raw_token: str, new_password: str) -> User:
     user = token.user
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    # Any other link still out there dies with this change.
+    # Any other link still out there dies with this change, and so does every session
+    # signed in with the old password (the person signs in afresh with the new one).
     PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(
         used_at=timezone.now()
     )
+    user_sessions_end(user=user)
     return user
 
 
