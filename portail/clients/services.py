@@ -400,10 +400,17 @@ def _no_rate_without_invoicing(
         )
 
 
-def _project_rates_apply(project: Project) -> bool:
-    """CU9: a member has a rate of their own on a project only when the portal invoices and
-    the project bills staff hours (BI1); `selectors.project_rates_apply` says the same."""
-    return project.portal.invoicing_enabled and project.billing_method == BillingMethod.STAFF_HOURS
+def _no_project_rate(portal: Portal, project: Project) -> str | None:
+    """CU9: why members of `project` can have no rate of their own there (the portal does
+    not invoice, or the project does not bill staff hours, BI1), or None when they can.
+    `selectors.project_rates_apply`, which the pages ask, says the same."""
+    if not portal.invoicing_enabled:
+        return _("This portal does not invoice: client users have no hourly rate.")
+    if project.billing_method != BillingMethod.STAFF_HOURS:
+        return _("“%(name)s” does not bill staff hours: its members have no rate of their own.") % {
+            "name": project.name
+        }
+    return None
 
 
 def client_profile_default(*, portal: Portal) -> ClientProfile:
@@ -616,19 +623,10 @@ def client_user_update(
             raise ValidationError({"project_rates": _("The person is not on that project.")})
         rate = _check_rate(value, f"rate_{project_id}")
         if row.hourly_rate != rate:
-            if not (
-                portal.invoicing_enabled and row.project.billing_method == BillingMethod.STAFF_HOURS
-            ):
+            refusal = _no_project_rate(portal, row.project)
+            if refusal is not None:
                 # CU9: the page offers no rate on this project; a posted one is refused.
-                raise ValidationError(
-                    {
-                        f"rate_{project_id}": _(
-                            "“%(name)s” does not bill staff hours: its members have no rate "
-                            "of their own."
-                        )
-                        % {"name": row.project.name}
-                    }
-                )
+                raise ValidationError({f"rate_{project_id}": refusal})
             audit_log(
                 portal=portal,
                 actor=actor,
@@ -883,11 +881,10 @@ def project_client_users_add(
         raise ValidationError(
             {NON_FIELD_ERRORS: _("Tick people of the company or enter email addresses.")}
         )
-    if not _project_rates_apply(project) and any(amount is not None for _e, amount in people):
+    refusal = _no_project_rate(portal, project)
+    if refusal is not None and any(amount is not None for _email, amount in people):
         # CU9: the page offers no rate here; a posted one is refused, not stored.
-        raise ValidationError(
-            {"hourly_rate": _("This project does not bill staff hours: it has no member rates.")}
-        )
+        raise ValidationError({"hourly_rate": refusal})
     on_project = set(
         ProjectMember.objects.filter(project=project).values_list("membership_id", flat=True)
     )
@@ -984,10 +981,9 @@ def project_member_rate_update(
     member rates; elsewhere the change is refused (the page does not offer it).
     """
     member = _lock_project_client_member(project, member)
-    if not _project_rates_apply(project):
-        raise ValidationError(
-            {"hourly_rate": _("This project does not bill staff hours: it has no member rates.")}
-        )
+    refusal = _no_project_rate(project.portal, project)
+    if refusal is not None:
+        raise ValidationError({"hourly_rate": refusal})
     rate = _check_rate(rate)
     if member.hourly_rate != rate:
         audit_log(
