@@ -388,6 +388,31 @@ def _check_rate(value: Decimal | None, field: str = "hourly_rate") -> Decimal | 
     return value
 
 
+def _no_rate_without_invoicing(
+    portal: Portal, value: Decimal | None, current: Decimal | None = None
+) -> None:
+    """CU9: a portal without invoicing takes no hourly rate; a rate that differs from the
+    stored one (`current`, None for someone new) is refused, so every caller (the page,
+    a later API) gets the rule the form applies by not showing the field."""
+    if not portal.invoicing_enabled and value != current:
+        raise ValidationError(
+            {"hourly_rate": _("This portal does not invoice: client users have no hourly rate.")}
+        )
+
+
+def _no_project_rate(portal: Portal, project: Project) -> str | None:
+    """CU9: why members of `project` can have no rate of their own there (the portal does
+    not invoice, or the project does not bill staff hours, BI1), or None when they can.
+    `selectors.project_rates_apply`, which the pages ask, says the same."""
+    if not portal.invoicing_enabled:
+        return _("This portal does not invoice: client users have no hourly rate.")
+    if project.billing_method != BillingMethod.STAFF_HOURS:
+        return _("“%(name)s” does not bill staff hours: its members have no rate of their own.") % {
+            "name": project.name
+        }
+    return None
+
+
 def client_profile_default(*, portal: Portal) -> ClientProfile:
     """The profile new client users get unless told otherwise (CU5)."""
     default = ClientProfile.objects.filter(portal=portal, is_default=True).first()
@@ -469,6 +494,7 @@ def client_user_add(
     """
     chosen = _check_projects(portal, projects)
     rate = _check_rate(hourly_rate)
+    _no_rate_without_invoicing(portal, rate)
     profile = _check_profile(portal, profile)
     if company is not None and new_company_name.strip():
         raise ValidationError(
@@ -571,7 +597,9 @@ def client_user_update(
     before = _snapshot_user(membership)
     if profile is not None:
         membership.client_profile = _check_profile(portal, profile)
-    membership.hourly_rate = _check_rate(hourly_rate)
+    rate = _check_rate(hourly_rate)
+    _no_rate_without_invoicing(portal, rate, membership.hourly_rate)
+    membership.hourly_rate = rate
     membership.save(update_fields=["client_profile", "hourly_rate", "updated_at"])
     after = _snapshot_user(membership)
     if after != before:
@@ -585,7 +613,9 @@ def client_user_update(
         )
     rows = {
         row.project_id: row
-        for row in ProjectMember.objects.select_for_update().filter(membership=membership)
+        for row in ProjectMember.objects.select_for_update(of=("self",))
+        .select_related("project")
+        .filter(membership=membership)
     }
     for project_id, value in (project_rates or {}).items():
         row = rows.get(project_id)
@@ -593,6 +623,10 @@ def client_user_update(
             raise ValidationError({"project_rates": _("The person is not on that project.")})
         rate = _check_rate(value, f"rate_{project_id}")
         if row.hourly_rate != rate:
+            refusal = _no_project_rate(portal, row.project)
+            if refusal is not None:
+                # CU9: the page offers no rate on this project; a posted one is refused.
+                raise ValidationError({f"rate_{project_id}": refusal})
             audit_log(
                 portal=portal,
                 actor=actor,
@@ -848,6 +882,10 @@ def project_client_users_add(
         raise ValidationError(
             {NON_FIELD_ERRORS: _("Tick people of the company or enter email addresses.")}
         )
+    refusal = _no_project_rate(portal, project)
+    if refusal is not None and any(amount is not None for _email, amount in people):
+        # CU9: the page offers no rate here; a posted one is refused, not stored.
+        raise ValidationError({"hourly_rate": refusal})
     on_project = set(
         ProjectMember.objects.filter(project=project).values_list("membership_id", flat=True)
     )
@@ -944,12 +982,9 @@ def project_member_rate_update(
     member rates; elsewhere the change is refused (the page does not offer it).
     """
     member = _lock_project_client_member(project, member)
-    if not (
-        project.portal.invoicing_enabled and project.billing_method == BillingMethod.STAFF_HOURS
-    ):
-        raise ValidationError(
-            {"hourly_rate": _("This project does not bill staff hours: it has no member rates.")}
-        )
+    refusal = _no_project_rate(project.portal, project)
+    if refusal is not None:
+        raise ValidationError({"hourly_rate": refusal})
     rate = _check_rate(rate)
     if member.hourly_rate != rate:
         audit_log(

@@ -17,7 +17,7 @@ from portail.clients import services
 from portail.clients.models import ClientCompany, Invitation, ProjectClient
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipKind, MembershipStatus
-from portail.projects.models import ProjectMember
+from portail.projects.models import BillingMethod, ProjectMember
 from tests.conftest import World, make_member, make_project, make_user
 from tests.outbox import deliver_email, link_in
 
@@ -37,6 +37,14 @@ def add(world: World, email: str = "paula@bowman.test", **kwargs: Any) -> Member
     )
 
 
+def invoice(world: World) -> None:
+    """Invoicing on, the project billed on staff hours: rates apply (CU9)."""
+    world.portal.invoicing_enabled = True
+    world.portal.save()
+    world.project.billing_method = BillingMethod.STAFF_HOURS
+    world.project.save()
+
+
 def clients_of(world: World) -> int:
     return Membership.objects.filter(portal=world.portal, kind=MembershipKind.CLIENT).count()
 
@@ -45,6 +53,7 @@ def clients_of(world: World) -> int:
 
 
 def test_cu1_adds_a_client_user_with_company_profile_rate_and_project(world: World) -> None:
+    invoice(world)
     bowman = company(world)
     profile = ClientProfile.objects.create(portal=world.portal, name="Reviewer")
     person = add(
@@ -176,6 +185,7 @@ def test_cu2_without_invite_the_person_is_active_and_no_email_is_written(world: 
 
 
 def test_cu5_adds_several_people_to_a_company_across_projects(world: World) -> None:
+    invoice(world)
     shop = make_project(world.portal, world.admin, "Shop")
     bowman = company(world)
     added = services.client_users_add_to_company(
@@ -212,6 +222,7 @@ def test_cu5_one_bad_address_adds_nobody_and_names_it(world: World) -> None:
 
 
 def test_cu6_edit_changes_portal_rate_project_rates_and_adds_projects(world: World) -> None:
+    invoice(world)
     shop = make_project(world.portal, world.admin, "Shop")
     person = add(world, hourly_rate=Decimal("80"))
     services.client_user_update(
@@ -232,6 +243,7 @@ def test_cu6_edit_changes_portal_rate_project_rates_and_adds_projects(world: Wor
 
 
 def test_cu6_a_bad_project_rate_changes_nothing(world: World) -> None:
+    invoice(world)
     person = add(world, hourly_rate=Decimal("80"))
     with pytest.raises(ValidationError) as caught:
         services.client_user_update(

@@ -643,7 +643,9 @@ def test_pc7_a_bad_rate_is_refused(world: World, rate: Any, message: str) -> Non
 
 
 def test_pc7_no_member_rate_where_the_project_does_not_bill_staff_hours(world: World) -> None:
-    _paula, member = paula_on_project(world)  # invoicing off (CU9)
+    world.portal.invoicing_enabled = True  # CU9: the billing method alone refuses it
+    world.portal.save()
+    _paula, member = paula_on_project(world)
     with pytest.raises(ValidationError) as excinfo:
         services.project_member_rate_update(
             project=world.project, member=member, rate=Decimal("10"), actor=None
