@@ -90,3 +90,23 @@ def read_id(data: QueryDict, name: str) -> int | None:
 def read_ids(data: QueryDict, name: str) -> set[int]:
     """Every well-formed id `data` holds under `name` (a multiple choice); others left out."""
     return {value for raw in data.getlist(name) if (value := _clean_id(raw)) is not None}
+
+
+class ModelIdsField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """A multiple choice of rows by id that refuses a number no key column holds as a bad
+    choice: Django hands such a number to the `__in` lookup, and the database driver
+    overflows (a 500 on SQLite and PostgreSQL)."""
+
+    def clean(self, value: Any) -> Any:
+        for pk in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(str(pk).strip())
+            except ValueError:
+                continue  # not a number: Django refuses it as a bad choice itself
+            if not -MAX_ID - 1 <= number <= MAX_ID:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super().clean(value)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from django.db import transaction
@@ -24,6 +23,7 @@ from zeal import zeal_ignore
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
 from portail.clients.models import ClientCompany
+from portail.clients.services import client_profile_default
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership
 from portail.projects.models import Milestone, Task
@@ -169,74 +169,122 @@ def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in COUNTED}
 
 
-def _post_is_refused(client: Client, path: str, data: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class Posted:
+    """A form page, and a post it accepts ("{default_profile}" is the portal's default
+    client profile's id, "{project}" the project's); each field named is spoiled in turn:
+    a text field with NUL bytes, an id field with ids that cannot be."""
+
+    name: str
+    persona: str
+    accepted: dict[str, str]
+    text: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+
+    def spoiled(self) -> list[tuple[str, str]]:
+        return [(field, NUL) for field in self.text] + [
+            (field, value) for field in self.ids for value in BAD_IDS
+        ]
+
+
+BAD_IDS = (NUL, "9" * 10_000, "²", "99999999999999999999", "-99999999999999999999")
+POSTS = (
+    Posted(
+        "clients:company-create",
+        "admin",
+        {"name": "Nouvelle"},
+        text=("name", "city", "contact_email", "website", "country"),
+        ids=("projects",),
+    ),
+    Posted(
+        "clients:user-add",
+        "admin",
+        {
+            "email": "new@bowman.test",
+            "full_name": "New Person",
+            "new_company_name": "New Co",
+            "profile": "{default_profile}",
+            "projects": "{project}",
+        },
+        text=("email", "full_name", "new_company_name"),
+        ids=("company", "profile", "projects"),
+    ),
+    Posted(
+        "project-clients:company-add",
+        "admin",
+        {"new_company_name": "Nouvelle"},
+        text=("new_company_name",),
+        ids=("company",),
+    ),
+    Posted(
+        "project-clients:users-add",
+        "admin",
+        {"new_emails": "new@bowman.test"},
+        text=("new_emails",),
+        ids=("members",),
+    ),
+    Posted(
+        "projects:task-create",
+        "admin",
+        {"title": "A task"},
+        text=("title", "description", "status"),
+        ids=("milestone", "assignee"),
+    ),
+    # A client user's form has no assignee (staff only): that field is not read at all.
+    Posted(
+        "projects:task-create",
+        "client",
+        {"title": "A task"},
+        text=("title", "description"),
+        ids=("milestone",),
+    ),
+    Posted(
+        "member-permissions:clone",
+        "admin",
+        {},
+        ids=("targets",),
+    ),
+)
+
+
+def _post(client: Client, path: str, data: dict[str, str]) -> HttpResponse:
+    """One POST, rolled back."""
+    with zeal_ignore(), transaction.atomic():
+        response: HttpResponse = client.post(path, data)
+        transaction.set_rollback(True)
+    return response
+
+
+def _refusal(client: Client, path: str, data: dict[str, str]) -> str | None:
+    """What is wrong with how the page answered a bad post (None: a form error or a
+    4xx, and nothing written)."""
     before = _counts()
     with zeal_ignore():
         response = client.post(path, data)
-    assert response.status_code < 500
+    if _counts() != before:
+        return f"{response.status_code}, and it wrote {_counts()} (was {before})"
     if response.status_code == 200:
         form = response.context["form"]
-        assert form.errors, "a 200 answer to a NUL byte must show the form's error"
-    else:
-        assert 400 <= response.status_code < 500, response.status_code
-    assert _counts() == before, "nothing is written"
+        return None if form.errors else "200 without a form error"
+    return None if 400 <= response.status_code < 500 else str(response.status_code)
 
 
-def _url(matrix: Fixture, name: str) -> str:
-    return reverse(name, kwargs=matrix.kwargs[name])
-
-
-@pytest.mark.parametrize(
-    "field", ["name", "city", "contact_email", "website", "projects", "country"]
-)
-def test_a_nul_byte_in_the_company_form_is_a_form_error(
-    matrix: Fixture,
-    field: str,
+@pytest.mark.parametrize("posted", POSTS, ids=lambda posted: f"{posted.name}-{posted.persona}")
+def test_a_bad_value_in_a_main_form_is_a_form_error_and_writes_nothing(
+    matrix: Fixture, posted: Posted
 ) -> None:
-    data = {"name": "Nouvelle", field: NUL}
-    _post_is_refused(matrix.clients["admin"], _url(matrix, "clients:company-create"), data)
-
-
-@pytest.mark.parametrize("field", ["email", "full_name", "company", "new_company_name"])
-def test_a_nul_byte_in_the_client_user_form_is_a_form_error(
-    matrix: Fixture,
-    field: str,
-) -> None:
-    data = {"email": "new@bowman.test", "full_name": "New Person", "new_company_name": "New Co"}
-    data[field] = NUL
-    _post_is_refused(matrix.clients["admin"], _url(matrix, "clients:user-add"), data)
-
-
-@pytest.mark.parametrize("field", ["members", "new_emails"])
-def test_a_nul_byte_in_the_project_people_form_is_a_form_error(
-    matrix: Fixture,
-    field: str,
-) -> None:
-    data = {field: NUL}
-    _post_is_refused(matrix.clients["admin"], _url(matrix, "project-clients:users-add"), data)
-
-
-@pytest.mark.parametrize(
-    ("persona", "field"),
-    [
-        *(("admin", field) for field in ("title", "description", "milestone", "assignee")),
-        # A client user's form has no assignee (staff only): the field is not read at all.
-        *(("client", field) for field in ("title", "description", "milestone")),
-    ],
-)
-def test_a_nul_byte_in_the_task_form_is_a_form_error(
-    matrix: Fixture,
-    persona: str,
-    field: str,
-) -> None:
-    data = {"title": "A task", field: NUL}
-    _post_is_refused(matrix.clients[persona], _url(matrix, "projects:task-create"), data)
-
-
-@pytest.mark.parametrize("value", ["\x00", "9" * 10_000, "²", "99999999999999999999"])
-def test_a_bad_company_id_in_the_project_company_form_is_refused(
-    matrix: Fixture,
-    value: str,
-) -> None:
-    path = _url(matrix, "project-clients:company-add")
-    _post_is_refused(matrix.clients["admin"], path, {"company": value})
+    client = matrix.clients[posted.persona]
+    path = reverse(posted.name, kwargs=matrix.kwargs[posted.name])
+    ids = {
+        "default_profile": client_profile_default(portal=matrix.world.portal).pk,
+        "project": matrix.world.project.pk,
+    }
+    accepted = {field: value.format(**ids) for field, value in posted.accepted.items()}
+    if accepted:  # the post, unspoiled, goes through: so a refusal is the bad value's
+        assert _post(client, path, accepted).status_code == 302
+    failures = []
+    for field, value in posted.spoiled():
+        refusal = _refusal(client, path, {**accepted, field: value})
+        if refusal is not None:
+            failures.append(f"{field}={value[:20]!r} ({len(value)} chars): {refusal}")
+    assert not failures, "\n".join(failures)
