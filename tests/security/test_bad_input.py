@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pytest
 from django.db import transaction
 from django.db.models import Model
-from django.http import HttpResponse
-from django.test import Client
+from django.http import HttpResponse, QueryDict
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from zeal import zeal_ignore
 
@@ -27,6 +27,7 @@ from portail.clients.services import client_profile_default
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership
 from portail.projects.models import Milestone, Task
+from portail.web import MAX_ID, paginate, read_id, read_ids
 from tests.security.test_authorization import (
     DECLARED,
     GET,
@@ -149,6 +150,59 @@ def test_bad_query_parameters_never_give_a_server_error(
             elif got.status_code >= 500:
                 failures.append(f"{what}, as {persona}: {got.status_code}")
     assert not failures, "\n".join(failures)
+
+
+# The helpers every page reads its query string with --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected_id"),
+    [
+        ("12", 12),
+        (" 12 ", 12),
+        (str(MAX_ID), MAX_ID),
+        (str(MAX_ID + 1), None),
+        ("0", None),
+        ("-1", None),
+        ("", None),
+        ("\x00", None),
+        ("1\x002", None),
+        ("²", None),
+        ("9" * 10_000, None),
+        ("abc", None),
+    ],
+)
+def test_an_id_is_read_only_when_a_key_column_can_hold_it(
+    raw: str, expected_id: int | None
+) -> None:
+    data = QueryDict(mutable=True)
+    data["company"] = raw
+    assert read_id(data, "company") == expected_id
+    data.setlist("members", [raw, "7"])
+    assert read_ids(data, "members") == {7} | ({expected_id} if expected_id else set())
+
+
+@pytest.mark.parametrize(
+    ("query", "number"),
+    [
+        ("", 1),
+        ("page=2", 2),
+        ("page=3", 3),
+        ("page=99", 3),  # past the end: the last page
+        ("page=0", 1),
+        ("page=-1", 1),
+        ("page=abc", 1),
+        ("page=%00", 1),
+        ("page=%C2%B2", 1),
+        (f"page={'9' * 10_000}", 1),
+    ],
+)
+def test_a_page_number_is_read_like_the_paginator_did_for_good_ones(
+    query: str, number: int
+) -> None:
+    request = RequestFactory().get("/", QUERY_STRING=query)
+    page = paginate(request, list(range(25)), 10)
+    assert page.number == number
 
 
 # Forms posted with NUL bytes: a form error, nothing written ------------------------------
