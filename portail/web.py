@@ -1,14 +1,25 @@
 """Small helpers every page module uses: the GET-or-POST guard, the posted data of a form
-page, putting a service's ValidationError on the form's fields, and the amount field."""
+page, putting a service's ValidationError on the form's fields, the amount field, and the
+reading of a page number or an id from a query string or a post (through form fields, so
+a NUL byte, 10,000 digits or "²" is bad input, never a crash)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, QueryDict
 from django.views.decorators.http import require_http_methods
+
+if TYPE_CHECKING:
+    from django.core.paginator import _SupportsPagination
+
+T = TypeVar("T")
+
+# Largest id a 64-bit signed column holds; a larger number would crash the database driver.
+MAX_ID = 2**63 - 1
 
 get_or_post = require_http_methods(["GET", "HEAD", "POST"])
 
@@ -40,3 +51,62 @@ class AmountField(forms.DecimalField):
             "widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
         )
         super().__init__(localize=True, **kwargs)
+
+
+class PageForm(forms.Form):
+    """The `page` parameter of a paginated list."""
+
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+def paginate(request: HttpRequest, items: _SupportsPagination[T], per_page: int) -> Page[T]:
+    """The page of `items` the query string asks for; the first page when `page` is not a
+    page number, the last when it is past the end."""
+    form = PageForm(request.GET)
+    number = form.cleaned_data["page"] if form.is_valid() else None
+    return Paginator(items, per_page).get_page(number)
+
+
+def id_field(**kwargs: Any) -> forms.IntegerField:
+    """An optional id: a whole number a database key column can hold."""
+    return forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def _clean_id(raw: Any) -> int | None:
+    try:
+        value: int | None = id_field().clean(raw)
+    except ValidationError:
+        return None
+    return value
+
+
+def read_id(data: QueryDict, name: str) -> int | None:
+    """The id `data` (request.GET or request.POST) holds under `name`, or None when it is
+    absent or not an id. For ids read before the page's form (to answer 404 for another
+    portal's, or to start the form from one); the form itself then says what is wrong."""
+    return _clean_id(data.get(name))
+
+
+def read_ids(data: QueryDict, name: str) -> set[int]:
+    """Every well-formed id `data` holds under `name` (a multiple choice); others left out."""
+    return {value for raw in data.getlist(name) if (value := _clean_id(raw)) is not None}
+
+
+class ModelIdsField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """A multiple choice of rows by id that refuses a number no key column holds as a bad
+    choice: Django hands such a number to the `__in` lookup, and the database driver
+    overflows (a 500 on SQLite and PostgreSQL)."""
+
+    def clean(self, value: Any) -> Any:
+        for pk in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(str(pk).strip())
+            except ValueError:
+                continue  # not a number: Django refuses it as a bad choice itself
+            if not -MAX_ID - 1 <= number <= MAX_ID:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super().clean(value)

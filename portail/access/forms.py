@@ -29,6 +29,7 @@ from portail.access.models import ClientProfile
 from portail.access.rules import profile_permissions
 from portail.access.services import NAME_MAX_LENGTH
 from portail.projects.models import ProjectMember
+from portail.web import ModelIdsField
 
 _NAME_ERRORS = {
     "required": _("Give the profile a name."),
@@ -172,7 +173,7 @@ class PermissionGridForm(forms.Form):
         return chosen
 
 
-class CloneTargetsField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+class CloneTargetsField(ModelIdsField):
     def label_from_instance(self, obj: Any) -> str:
         member: ProjectMember = obj
         membership = member.membership

@@ -28,7 +28,7 @@ from portail.access.forms import (
 from portail.access.models import ClientProfile
 from portail.access.portal import PortalAction, portal_permission
 from portail.portals.decorators import PortalRequest
-from portail.web import apply_service_errors, get_or_post, posted
+from portail.web import apply_service_errors, get_or_post, posted, read_id
 
 
 def _list_url(request: PortalRequest) -> str:
@@ -62,10 +62,10 @@ def profile_create(request: PortalRequest) -> HttpResponse:
     choices = selectors.client_profile_choices(portal=portal)
     # An id of another portal's profile, by hand, answers 404 (no form error confirming
     # it exists); a malformed value is left to the form.
-    source = (request.POST if request.method == "POST" else request.GET).get("clone_of", "")
-    if source.isdigit() and not choices.filter(pk=int(source)).exists():
+    source = read_id(request.POST if request.method == "POST" else request.GET, "clone_of")
+    if source is not None and not choices.filter(pk=source).exists():
         raise Http404
-    initial = {"clone_of": int(source)} if source.isdigit() else {}
+    initial = {"clone_of": source} if source is not None else {}
     form = ProfileCreateForm(posted(request), profiles=choices, initial=initial)
     if form.is_valid():
         try:

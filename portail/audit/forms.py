@@ -12,9 +12,8 @@ from django.utils.translation import pgettext_lazy
 
 from portail.audit.selectors import AuditFilterChoices
 from portail.audit.services import ACTION_MAX_LENGTH
+from portail.web import MAX_ID
 
-# Largest id a 64-bit signed column holds; a larger number would crash the database driver.
-MAX_ID = 2**63 - 1
 # A dotted key ("client_company.created") or a group of them ("client_company.").
 ACTION_FILTER = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*\.?")
 
@@ -40,7 +39,13 @@ class IdChoiceField(forms.Field):
         text = str(value).strip() if value is not None else ""
         if not text:
             return None
-        if not text.isascii() or not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        # The length first: int() refuses more than 4,300 digits with a ValueError.
+        if (
+            not text.isascii()
+            or not text.isdigit()
+            or len(text) > len(str(MAX_ID))
+            or not 0 < int(text) <= MAX_ID
+        ):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return int(text)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -12,6 +11,7 @@ from portail.audit import selectors
 from portail.audit.forms import AuditFilterForm
 from portail.audit.presentation import event_rows
 from portail.portals.decorators import PortalRequest
+from portail.web import paginate
 
 PAGE_SIZE = 50
 
@@ -34,7 +34,7 @@ def events(request: PortalRequest) -> HttpResponse:
             since=form.cleaned_data["since"],
             until=form.cleaned_data["until"],
         )
-        page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = paginate(request, found, PAGE_SIZE)
         rows = event_rows(list(page.object_list))
     return render(
         request,

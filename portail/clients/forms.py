@@ -21,7 +21,7 @@ from portail.projects.models import (
     Project,
     ProjectMember,
 )
-from portail.web import AmountField
+from portail.web import AmountField, ModelIdsField
 
 
 def _country_choices() -> list[tuple[str, str]]:
@@ -29,7 +29,7 @@ def _country_choices() -> list[tuple[str, str]]:
     return [("", "—"), *((code, str(name)) for code, name in countries)]
 
 
-class ProjectChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+class ProjectChoiceField(ModelIdsField):
     def label_from_instance(self, obj: Any) -> str:
         project: Project = obj
         return project.name
@@ -396,7 +396,7 @@ class ProjectCompanyAddForm(forms.Form):
         return data
 
 
-class MemberChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+class MemberChoiceField(ModelIdsField):
     def label_from_instance(self, obj: Any) -> str:
         membership: Membership = obj
         user = membership.user

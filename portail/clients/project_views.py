@@ -23,6 +23,7 @@ from portail.access.catalogue import PROJECT_EDIT
 from portail.access.decorators import project_permission
 from portail.clients import selectors, services
 from portail.clients.forms import (
+    ClientUserSearchForm,
     ProjectCompanyAddForm,
     ProjectMemberRateForm,
     ProjectUserRemoveForm,
@@ -32,7 +33,7 @@ from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Membership, MembershipKind
 from portail.projects.models import Project, ProjectMember
-from portail.web import apply_service_errors, get_or_post, posted
+from portail.web import apply_service_errors, get_or_post, posted, read_id, read_ids
 
 
 def _list_url(request: PortalRequest, project: Project, company_id: int | None = None) -> str:
@@ -86,17 +87,17 @@ def _report(request: PortalRequest, error: ValidationError) -> None:
 def _refuse_other_portal_company(request: PortalRequest) -> None:
     """A company id of another portal, posted by hand, is 404 (no form error that would
     confirm it exists); a malformed value is left to the form."""
-    value = request.POST.get("company", "")
-    if value.isdigit():
-        _portal_company(request, int(value))
+    company_id = read_id(request.POST, "company")
+    if company_id is not None:
+        _portal_company(request, company_id)
 
 
 def _refuse_other_portal_people(request: PortalRequest) -> None:
-    values = {v for v in request.POST.getlist("members") if v.isdigit()}
+    values = read_ids(request.POST, "members")
     if not values:
         return
     found = Membership.objects.filter(
-        portal=request.portal, kind=MembershipKind.CLIENT, pk__in=[int(v) for v in values]
+        portal=request.portal, kind=MembershipKind.CLIENT, pk__in=values
     ).count()
     if found != len(values):
         raise Http404
@@ -233,7 +234,8 @@ def users_add(request: PortalRequest, project: Project, company_id: int) -> Http
     form = ProjectUsersAddForm(
         posted(request), project=project, company=company, rates_apply=rates_apply
     )
-    search = request.GET.get("q", "").strip()[:200]
+    search_form = ClientUserSearchForm(request.GET)
+    search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
     if form.is_valid():
         try:
             added = services.project_client_users_add(

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -33,7 +32,7 @@ from portail.clients.invitations import invitation_states
 from portail.clients.models import ClientCompany
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Membership, MembershipStatus
-from portail.web import apply_service_errors, get_or_post, posted
+from portail.web import apply_service_errors, get_or_post, paginate, posted, read_id
 
 COMPANIES_PER_PAGE = 50
 
@@ -53,7 +52,7 @@ def company_list(request: PortalRequest) -> HttpResponse:
     search_form = CompanySearchForm(request.GET)
     search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
     found = selectors.companies(portal=request.portal, search=search)
-    page = Paginator(found, COMPANIES_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, found, COMPANIES_PER_PAGE)
     return render(
         request,
         "clients/company_list.html",
@@ -143,8 +142,8 @@ def _refuse_other_portal_ids(request: PortalRequest, fields: dict[str, QuerySet[
     if request.method != "POST":
         return
     for field, allowed in fields.items():
-        value = request.POST.get(field, "")
-        if value.isdigit() and not allowed.filter(pk=int(value)).exists():
+        value = read_id(request.POST, field)
+        if value is not None and not allowed.filter(pk=value).exists():
             raise Http404
 
 
@@ -154,7 +153,7 @@ def user_list(request: PortalRequest) -> HttpResponse:
     search_form = ClientUserSearchForm(request.GET)
     search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
     found = selectors.client_users(portal=request.portal, search=search)
-    page = Paginator(found, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, found, USERS_PER_PAGE)
     states = invitation_states(portal=request.portal)
     rows = [(membership, states.get(membership.pk)) for membership in page.object_list]
     return render(
@@ -176,9 +175,9 @@ def user_add(request: PortalRequest) -> HttpResponse:
         },
     )
     initial: dict[str, Any] = {"profile": services.client_profile_default(portal=portal).pk}
-    chosen_company = request.GET.get("company", "")
-    if chosen_company.isdigit():
-        initial["company"] = int(chosen_company)
+    chosen_company = read_id(request.GET, "company")
+    if chosen_company is not None:
+        initial["company"] = chosen_company
     form = ClientUserForm(posted(request), portal=portal, initial=initial)
     if form.is_valid():
         data = form.cleaned_data

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,15 +14,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from portail.access.portal import PortalAction, portal_permission
 from portail.notifications import selectors, services
+from portail.notifications.forms import status_filter
 from portail.notifications.models import EmailStatus
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Portal
+from portail.web import paginate
 
 PAGE_SIZE = 50
-
-
-def _status_filter(value: str | None) -> str | None:
-    return value if value in EmailStatus.values else None
 
 
 def _outbox_url(portal: Portal, status: str | None) -> str:
@@ -34,9 +31,9 @@ def _outbox_url(portal: Portal, status: str | None) -> str:
 @portal_permission(PortalAction.VIEW_OUTBOX)
 @require_safe
 def outbox(request: PortalRequest) -> HttpResponse:
-    status = _status_filter(request.GET.get("status"))
+    status = status_filter(request.GET)
     emails = selectors.outbox_emails(portal=request.portal, status=status)
-    page = Paginator(emails, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, emails, PAGE_SIZE)
     counts = selectors.outbox_status_counts(portal=request.portal)
     filters = [(None, _("All"), counts["total"])] + [
         (value, label, counts[value]) for value, label in EmailStatus.choices
@@ -66,4 +63,4 @@ def retry(request: PortalRequest, email_id: int) -> HttpResponse:
         messages.success(
             request, _("The email to %(address)s will be sent again.") % {"address": email.to}
         )
-    return redirect(_outbox_url(request.portal, _status_filter(request.POST.get("status"))))
+    return redirect(_outbox_url(request.portal, status_filter(request.POST)))

@@ -26,7 +26,7 @@ from portail.projects.models import (
     Task,
     TaskStatus,
 )
-from portail.web import AmountField, apply_service_errors
+from portail.web import AmountField, apply_service_errors, id_field
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -48,6 +48,25 @@ class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
 def _date_field(label: StrOrPromise) -> forms.DateField:
     return forms.DateField(label=label, required=False, widget=DateInput())
+
+
+class ProjectListFilterForm(forms.Form):
+    """The project list's query string: which statuses it shows ("current" when absent or
+    not one of them)."""
+
+    status = forms.ChoiceField(
+        required=False, choices=[(status, status) for status in selectors.STATUS_FILTERS]
+    )
+
+    def status_filter(self) -> str:
+        status: str = self.cleaned_data["status"] if self.is_valid() else ""
+        return status or selectors.CURRENT
+
+
+class TaskStartForm(forms.Form):
+    """The full task form's query string: the milestone it was opened from, if any."""
+
+    milestone = id_field()
 
 
 class ProjectForm(forms.Form):

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -42,10 +41,12 @@ from portail.projects.forms import (
     MemberAddForm,
     MilestoneForm,
     ProjectForm,
+    ProjectListFilterForm,
     TaskForm,
+    TaskStartForm,
 )
 from portail.projects.models import Milestone, Project, ProjectMember, ProjectStatus, Task
-from portail.web import apply_service_errors, get_or_post, posted
+from portail.web import apply_service_errors, get_or_post, paginate, posted
 
 PROJECTS_PER_PAGE = 50
 
@@ -80,12 +81,10 @@ def _for_client(request: PortalRequest) -> bool:
 @portal_member
 @require_safe
 def project_list(request: PortalRequest) -> HttpResponse:
-    status = request.GET.get("status", selectors.CURRENT)
-    if status not in selectors.STATUS_FILTERS:
-        status = selectors.CURRENT
+    status = ProjectListFilterForm(request.GET).status_filter()
     membership = request.membership
     projects = selectors.project_list(membership=membership, status=status)
-    page = Paginator(projects, PROJECTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request, projects, PROJECTS_PER_PAGE)
     counts = selectors.status_counts(membership=membership) if membership.is_staff else {}
     labels = {selectors.CURRENT: _("Current"), **dict(ProjectStatus.choices)}
     return render(
@@ -371,9 +370,10 @@ def _task_form(
 @project_permission(TASKS_ADD)
 @get_or_post
 def task_create(request: PortalRequest, project: Project) -> HttpResponse:
-    milestone_id = request.GET.get("milestone")
-    initial: dict[str, Any] = {"milestone": milestone_id}
-    if milestone_id and milestone_id.isdigit():
+    start = TaskStartForm(request.GET)
+    milestone_id = start.cleaned_data["milestone"] if start.is_valid() else None
+    initial: dict[str, Any] = {"milestone": None if milestone_id is None else str(milestone_id)}
+    if milestone_id is not None:
         # The full form, opened from a milestone, starts with that milestone's visibility
         # (as the quick-add row does).
         chosen = visible_milestones(request.membership, project).filter(pk=milestone_id).first()
