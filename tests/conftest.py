@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from pytest_django.fixtures import Settings
 from zeal import zeal_context, zeal_ignore
 
@@ -29,6 +30,15 @@ CLIENT_COMPANY = "Bowman Test Co"
 def _fast_password_hashing(settings: Settings) -> None:
     """Argon2 is slow on purpose; tests that are not about hashing use a fast hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language_afterwards() -> Iterator[None]:
+    """A page read in French leaves French active in the thread (LocaleMiddleware and the
+    person's language both activate it and nothing deactivates it): each test starts in
+    the default language, whatever ran before it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from zeal import zeal_ignore
 
@@ -26,13 +23,6 @@ from tests.two_factor import (
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return install_clock(monkeypatch)
-
-
-@pytest.fixture(autouse=True)
-def _default_language_afterwards() -> Iterator[None]:
-    """A French page leaves French active in this thread; later tests expect English."""
-    yield
-    translation.deactivate()
 
 
 def security_url(portal: Portal) -> str:
