@@ -58,8 +58,9 @@ from portail.access.catalogue import (
     levels_for,
 )
 from portail.access.models import ClientProfile
+from portail.accounts.services import user_update_preferences
 from portail.clients import services as clients_services
-from portail.clients.models import ClientCompany
+from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.models import Membership, Portal, StaffRole
 from portail.portals.services import membership_add_staff, portal_create, user_for_email
 from portail.projects import services as project_services
@@ -140,6 +141,8 @@ class PortalPlan:
     companies: tuple[tuple[str, frozenset[int]], ...]  # (name, projects)
     users: tuple[UserPlan, ...]
     customised: tuple[tuple[int, int, dict[str, str]], ...]  # (user, project, permissions)
+    profile_edits: tuple[tuple[int, dict[str, str]], ...]  # (profile, new permissions): PE6
+    unlinked: tuple[tuple[int, int], ...]  # (company, project) taken off at the end: PC5
 
 
 @st.composite
@@ -208,6 +211,22 @@ def portal_plans(draw: st.DrawFn, big: bool) -> PortalPlan:
         companies=companies,
         users=users,
         customised=customised,
+        profile_edits=tuple(
+            draw(
+                st.lists(
+                    st.tuples(st.integers(0, len(profiles)), permission_sets),
+                    max_size=2 if big else 0,
+                )
+            )
+        ),
+        unlinked=tuple(
+            draw(
+                st.lists(
+                    st.tuples(st.integers(0, len(companies) - 1), st.integers(0, n_projects - 1)),
+                    max_size=1 if big else 0,
+                )
+            )
+        ),
     )
 
 
@@ -356,6 +375,7 @@ def build_portal(plan: PortalPlan, tokens: Tokens, shared: Built | None = None) 
         (m.membership_id, m.project_id): m
         for m in ProjectMember.objects.filter(portal=portal).select_related("membership")
     }
+    customised: set[tuple[int, int]] = set()
     for user_index, project_index, permissions in plan.customised:
         membership = built.clients[user_index]
         project = built.projects[project_index]
@@ -368,6 +388,21 @@ def build_portal(plan: PortalPlan, tokens: Tokens, shared: Built | None = None) 
         built.permissions[(membership.pk, project.pk)] = access_services.check_permissions(
             permissions
         )
+        customised.add((membership.pk, project.pk))
+    for profile_index, permissions in plan.profile_edits:
+        profiles[profile_index] = access_services.client_profile_set_permissions(
+            profile=profiles[profile_index], actor=actor, permissions=permissions
+        )
+    # PE6: a profile's edit reaches at once everyone who uses it and has no customisation.
+    profile_of = {
+        membership.pk: profiles[user_plan.profile]
+        for membership, user_plan in zip(built.clients, plan.users, strict=True)
+    }
+    for membership_id, project_id in built.permissions:
+        if (membership_id, project_id) not in customised:
+            built.permissions[(membership_id, project_id)] = dict(
+                profile_of[membership_id].permissions
+            )
     for project, project_plan in zip(built.projects, plan.projects, strict=True):
         made: list[Milestone] = []
         for title, visible in project_plan.milestones:
@@ -396,6 +431,17 @@ def build_portal(plan: PortalPlan, tokens: Tokens, shared: Built | None = None) 
                 assignee=assignee,
             )
             built.tasks.append((task, token))
+    links = set(ProjectClient.objects.filter(portal=portal).values_list("company_id", "project_id"))
+    for company_index, project_index in plan.unlinked:
+        company, project = built.companies[company_index][0], built.projects[project_index]
+        if (company.pk, project.pk) not in links:
+            continue  # not a client of that project
+        links.discard((company.pk, project.pk))
+        # PC5: its client users leave the project, customisations and all.
+        clients_services.project_client_remove(project=project, company=company, actor=actor)
+        for membership in built.clients:
+            if membership.client_company_id == company.pk:
+                built.permissions.pop((membership.pk, project.pk), None)
     built.ids = {
         "project_id": {p.pk for p in built.projects},
         "milestone_id": {m.pk for m, _t in built.milestones},
@@ -800,6 +846,7 @@ def run(
     shared: bool,
     pick: int,
     staff: bool,
+    french: bool,
     rnd: random.Random,
 ) -> None:
     """Build A and B, then crawl A as people of it: with `staff`, the admin and the
@@ -819,6 +866,13 @@ def run(
             chosen = [clients[pick % len(clients)]]
         foreign = foreign_urls(a, b)
         for actor in chosen:
+            if french:  # French pages: other words, decimal commas ("612,37")
+                with zeal_ignore():
+                    user_update_preferences(
+                        user=actor.membership.user,
+                        full_name=actor.membership.user.full_name,
+                        language="fr",
+                    )
             probes = rnd.sample(sorted(t[:-1] for t in b.all_tokens() - shared_markers), 2)
             client = crawl(actor, a, computed_urls(a), probes, rnd)
             # The admin passes every permission gate, so the lookups behind them are
@@ -851,12 +905,18 @@ BOUNDED = settings(
     b_plan=portal_plans(big=False),
     shared=st.booleans(),
     pick=st.integers(0, 5),
+    french=st.booleans(),
     rnd=st.randoms(use_true_random=False),
 )
 def test_staff_of_portal_a_see_nothing_of_portal_b_and_employees_only_their_projects(
-    a_plan: PortalPlan, b_plan: PortalPlan, shared: bool, pick: int, rnd: random.Random
+    a_plan: PortalPlan,
+    b_plan: PortalPlan,
+    shared: bool,
+    pick: int,
+    french: bool,
+    rnd: random.Random,
 ) -> None:
-    run(a_plan, b_plan, shared, pick, staff=True, rnd=rnd)
+    run(a_plan, b_plan, shared, pick, staff=True, french=french, rnd=rnd)
 
 
 @pytest.mark.django_db
@@ -866,9 +926,15 @@ def test_staff_of_portal_a_see_nothing_of_portal_b_and_employees_only_their_proj
     b_plan=portal_plans(big=False),
     shared=st.booleans(),
     pick=st.integers(0, 5),
+    french=st.booleans(),
     rnd=st.randoms(use_true_random=False),
 )
 def test_cx1_cx3_client_users_see_only_their_visible_items_and_company_never_portal_b(
-    a_plan: PortalPlan, b_plan: PortalPlan, shared: bool, pick: int, rnd: random.Random
+    a_plan: PortalPlan,
+    b_plan: PortalPlan,
+    shared: bool,
+    pick: int,
+    french: bool,
+    rnd: random.Random,
 ) -> None:
-    run(a_plan, b_plan, shared, pick, staff=False, rnd=rnd)
+    run(a_plan, b_plan, shared, pick, staff=False, french=french, rnd=rnd)
