@@ -60,7 +60,8 @@ def test_admin_turns_on_two_factor_signs_in_with_a_code_and_requires_it_of_staff
     expect(page).to_have_url(re.compile(r"/p/demo/projects/$"))
 
     # Signed in with a code, the admin may require it of the portal's staff.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Security").click()
+    page.locator("details.menu summary").click()
+    page.locator(".menu-body").get_by_role("link", name="Security").click()
     page.get_by_label("Require two-factor sign-in for staff").check()
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("The security settings have been saved.")
