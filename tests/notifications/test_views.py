@@ -99,6 +99,18 @@ def test_failed_emails_are_shown_with_their_error_and_a_retry_button(world: Worl
     assert retry_url(world.portal, sent) not in content
 
 
+def test_a_sent_email_never_shows_an_error_even_one_stored_before_it_was_cleared(
+    world: World,
+) -> None:
+    make_email(world.portal, EmailStatus.SENT, last_error="451 4.3.0 Mailbox busy")
+    make_email(world.portal, EmailStatus.QUEUED, attempts=1, last_error="421 4.7.0 Try later")
+
+    content = world.client_for(world.admin).get(outbox_url(world.portal)).content.decode()
+
+    assert "451 4.3.0 Mailbox busy" not in content
+    assert "421 4.7.0 Try later" in content
+
+
 def test_the_outbox_filters_by_status(world: World) -> None:
     failed = make_email(world.portal, EmailStatus.FAILED)
     make_email(world.portal, EmailStatus.SENT)
