@@ -261,6 +261,22 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Temporary failures are retried with backoff for this long, then the email is failed.
 OUTBOX_GIVE_UP_AFTER = dt.timedelta(hours=env.int("OUTBOX_GIVE_UP_HOURS", default=48))
 OUTBOX_REAP_INTERVAL = env.int("OUTBOX_REAP_INTERVAL", default=60)  # seconds
+# A row "sending" for longer than this lost its worker: the reaper queues it again.
+# It must stay above EMAIL_TIMEOUT, or a send still waiting on a slow server would be
+# queued again while in flight and could go out twice (the same Message-ID, so a
+# receiver may drop the copy). EMAIL_TIMEOUT bounds each SMTP step (connect, TLS,
+# login, each command), at most 10 s: at least 1 minute leaves room for several slow
+# steps; the default 5 minutes for some thirty.
+OUTBOX_STUCK_MINUTES = env.int("OUTBOX_STUCK_MINUTES", default=5)
+if OUTBOX_STUCK_MINUTES < 1:
+    raise ImproperlyConfigured(
+        f"OUTBOX_STUCK_MINUTES must be at least 1 (minutes), not {OUTBOX_STUCK_MINUTES}."
+    )
+if OUTBOX_STUCK_MINUTES * 60 <= EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"OUTBOX_STUCK_MINUTES ({OUTBOX_STUCK_MINUTES} min) must be longer than "
+        f"EMAIL_TIMEOUT ({EMAIL_TIMEOUT} s), or a slow send is queued again while in flight."
+    )
 
 # Background work: django-tasks with the database as the queue (`manage.py run_worker`).
 TASKS = {

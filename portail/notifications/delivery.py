@@ -130,8 +130,9 @@ def email_attempt(*, email_id: int, now: dt.datetime | None = None) -> Attempt:
             email, temporary=False, error="The email backend did not accept the message."
         )
     # Sent is the truth whatever happened to the row meanwhile: never send it again.
+    # An earlier attempt's error no longer says anything about the email: cleared.
     OutboundEmail.objects.filter(pk=email.pk).update(
-        status=EmailStatus.SENT, sent_at=timezone.now(), claimed_at=None
+        status=EmailStatus.SENT, sent_at=timezone.now(), claimed_at=None, last_error=""
     )
     logger.info("Outbox email %s sent (attempt %s)", email.pk, email.attempts)
     return Attempt(Outcome.SENT)

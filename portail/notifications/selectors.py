@@ -8,18 +8,29 @@ from portail.notifications.models import EmailStatus, OutboundEmail
 from portail.portals.models import Portal
 
 
-def outbox_emails(*, portal: Portal, status: str | None = None) -> QuerySet[OutboundEmail]:
-    """The portal's emails, newest first, optionally of one status (bodies not loaded)."""
+def outbox_emails(
+    *, portal: Portal, status: str | None = None, search: str = ""
+) -> QuerySet[OutboundEmail]:
+    """The portal's emails, newest first (bodies not loaded), optionally of one status
+    and to an address containing `search`, in any case."""
     emails = OutboundEmail.objects.filter(portal=portal).defer("body_text", "body_html")
     if status is not None:
         emails = emails.filter(status=status)
+    if search:
+        emails = emails.filter(to__icontains=search)
     return emails.order_by("-created_at", "-id")
 
 
-def outbox_status_counts(*, portal: Portal) -> dict[str, int]:
-    """How many of the portal's emails are in each status, in one query."""
+def outbox_status_counts(*, portal: Portal, search: str = "") -> dict[str, int]:
+    """How many of the portal's emails are in each status, in one query.
+
+    `total` and each status count the emails to an address containing `search`;
+    `all_failed` counts every failed email of the portal, whatever the search.
+    """
+    found = Q(to__icontains=search) if search else Q()
     counts = OutboundEmail.objects.filter(portal=portal).aggregate(
-        total=Count("pk"),
-        **{status: Count("pk", filter=Q(status=status)) for status in EmailStatus.values},
+        total=Count("pk", filter=found),
+        all_failed=Count("pk", filter=Q(status=EmailStatus.FAILED)),
+        **{status: Count("pk", filter=found & Q(status=status)) for status in EmailStatus.values},
     )
     return {key: int(value) for key, value in counts.items()}

@@ -32,9 +32,6 @@ from portail.portals.models import Portal
 
 logger = logging.getLogger(__name__)
 
-# Far above EMAIL_TIMEOUT (<= 10 s per SMTP operation): a row in flight this
-# long lost its worker. If EMAIL_TIMEOUT may ever exceed 10 s, raise this too.
-REAP_STUCK_AFTER = dt.timedelta(minutes=5)
 # A due row still queued this long lost its task (django-tasks-db has no
 # retries, and a worker that dies leaves its task RUNNING for ever).
 REAP_LOST_AFTER = dt.timedelta(minutes=10)
@@ -143,7 +140,8 @@ def outbox_retry(*, email: OutboundEmail) -> OutboundEmail:
 def outbox_reap(*, now: dt.datetime | None = None) -> int:
     """Re-queue rows stuck in flight and rows whose task was lost; return how many.
 
-    - `sending` for longer than REAP_STUCK_AFTER: the worker died mid-send;
+    - `sending` for longer than `settings.OUTBOX_STUCK_MINUTES` (5 by default, far
+      above EMAIL_TIMEOUT; settings.py checks it): the worker died mid-send;
       back to queued with a new task (or failed, if it had its last attempt);
     - `queued` and due for longer than REAP_LOST_AFTER: its task was lost;
       a new task, and the clock restarts so the next pass does not add another.
@@ -152,7 +150,8 @@ def outbox_reap(*, now: dt.datetime | None = None) -> int:
     skipped when locked, and a duplicate task is harmless (the claim).
     """
     now = now or timezone.now()
-    stuck = Q(status=EmailStatus.SENDING, claimed_at__lt=now - REAP_STUCK_AFTER)
+    stuck_after = dt.timedelta(minutes=settings.OUTBOX_STUCK_MINUTES)
+    stuck = Q(status=EmailStatus.SENDING, claimed_at__lt=now - stuck_after)
     lost = Q(status=EmailStatus.QUEUED, next_attempt_at__lt=now - REAP_LOST_AFTER)
     written_before: dt.datetime = now - settings.OUTBOX_GIVE_UP_AFTER
     with transaction.atomic():

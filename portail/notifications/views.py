@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from portail.access.portal import PortalAction, portal_permission
 from portail.notifications import selectors, services
-from portail.notifications.forms import status_filter
+from portail.notifications.forms import outbox_filter
 from portail.notifications.models import EmailStatus
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Portal
@@ -23,18 +23,21 @@ from portail.web import paginate
 PAGE_SIZE = 50
 
 
-def _outbox_url(portal: Portal, status: str | None) -> str:
+def _outbox_url(portal: Portal, status: str | None, search: str) -> str:
     url = reverse("notifications:outbox", kwargs={"portal_slug": portal.slug})
-    return f"{url}?{urlencode({'status': status})}" if status else url
+    query = urlencode({key: value for key, value in [("status", status), ("q", search)] if value})
+    return f"{url}?{query}" if query else url
 
 
 @portal_permission(PortalAction.VIEW_OUTBOX)
 @require_safe
 def outbox(request: PortalRequest) -> HttpResponse:
-    status = status_filter(request.GET)
-    emails = selectors.outbox_emails(portal=request.portal, status=status)
+    wanted = outbox_filter(request.GET)
+    emails = selectors.outbox_emails(
+        portal=request.portal, status=wanted.status, search=wanted.search
+    )
     page = paginate(request, emails, PAGE_SIZE)
-    counts = selectors.outbox_status_counts(portal=request.portal)
+    counts = selectors.outbox_status_counts(portal=request.portal, search=wanted.search)
     filters = [(None, _("All"), counts["total"])] + [
         (value, label, counts[value]) for value, label in EmailStatus.choices
     ]
@@ -44,7 +47,9 @@ def outbox(request: PortalRequest) -> HttpResponse:
         {
             "page_obj": page,
             "emails": page.object_list,
-            "status": status,
+            "status": wanted.status,
+            "search": wanted.search,
+            "filter_form": wanted.form,
             "filters": filters,
             "counts": counts,
         },
@@ -63,4 +68,5 @@ def retry(request: PortalRequest, email_id: int) -> HttpResponse:
         messages.success(
             request, _("The email to %(address)s will be sent again.") % {"address": email.to}
         )
-    return redirect(_outbox_url(request.portal, status_filter(request.POST)))
+    wanted = outbox_filter(request.POST)
+    return redirect(_outbox_url(request.portal, wanted.status, wanted.search))

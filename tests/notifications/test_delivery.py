@@ -82,6 +82,8 @@ def test_it_retries_after_a_temporary_smtp_failure_and_delivers_exactly_once(
     assert email.status == EmailStatus.SENT
     assert email.attempts == 2
     assert len(smtp_server.messages) == 1
+    # The error of the failed first attempt went with the update that marked it sent.
+    assert email.last_error == ""
 
 
 def test_connection_refused_is_retried(no_smtp_server: None, person: User) -> None:

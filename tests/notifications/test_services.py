@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from portail.notifications import services
 from portail.notifications.models import EmailStatus, OutboundEmail
 from tests.conftest import World
 from tests.notifications.conftest import RecordingHandler, queue_reset_email
+from tests.test_settings import manage
 
 
 def queued_task_ids() -> list[int]:
@@ -207,6 +209,54 @@ def test_the_reaper_requeues_a_row_stuck_in_sending_and_one_whose_task_was_lost(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.outbox_reap(now=now + dt.timedelta(minutes=1)) == 0
     assert DBTaskResult.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("minutes", [1, 5, 30])
+def test_the_reaper_requeues_a_row_sending_for_longer_than_outbox_stuck_minutes_only(
+    minutes: int, settings: Settings, django_capture_on_commit_callbacks: CaptureCallbacks
+) -> None:
+    settings.OUTBOX_STUCK_MINUTES = minutes
+    now = timezone.now()
+    over = make_row(
+        status=EmailStatus.SENDING,
+        attempts=1,
+        claimed_at=now - dt.timedelta(minutes=minutes, seconds=1),
+    )
+    under = make_row(
+        status=EmailStatus.SENDING,
+        attempts=1,
+        claimed_at=now - dt.timedelta(minutes=minutes, seconds=-1),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.outbox_reap(now=now) == 1
+
+    assert queued_task_ids() == [over.pk]
+    over.refresh_from_db()
+    under.refresh_from_db()
+    assert over.status == EmailStatus.QUEUED
+    assert (under.status, under.claimed_at) == (
+        EmailStatus.SENDING,
+        now - dt.timedelta(minutes=minutes, seconds=-1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "OUTBOX_STUCK_MINUTES must be at least 1 (minutes), not 0."),
+        ("-5", "OUTBOX_STUCK_MINUTES must be at least 1 (minutes), not -5."),
+    ],
+)
+def test_outbox_stuck_minutes_below_one_refuses_to_start(
+    value: str, message: str, tmp_path: Path
+) -> None:
+    result = manage(tmp_path, "check", OUTBOX_STUCK_MINUTES=value)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
 
 
 @pytest.mark.django_db

@@ -57,7 +57,7 @@ UNKNOWN = "zz_unknown"
 READS: dict[str, tuple[str, ...]] = {
     "projects:list": ("status", "page"),
     "projects:task-create": ("milestone",),
-    "notifications:outbox": ("status", "page"),
+    "notifications:outbox": ("status", "q", "page"),
     "audit:events": ("page", "actor", "action", "since", "until"),
     "clients:companies": ("q", "page"),
     "clients:users": ("q", "page"),
