@@ -372,10 +372,20 @@ if not DEBUG:
 # redacted (accounts/tokens.py). Records reach the console once, through the root
 # logger's handler, which carries both filters: Django's default handlers on "django"
 # and "django.server" (DEFAULT_LOGGING) would print twice, and unfiltered.
+# Every console line starts with the UTC time, level and logger (LOG_FORMAT=text), or
+# is one JSON object (LOG_FORMAT=json) for a log collector: portail/logfilters.py.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+_LOG_FORMATTERS = {
+    "text": "portail.logfilters.TextFormatter",
+    "json": "portail.logfilters.JsonFormatter",
+}
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in _LOG_FORMATTERS:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "formatters": {"console": {"()": _LOG_FORMATTERS[LOG_FORMAT]}},
     "filters": {
         "client_errors_one_line": {"()": "portail.logfilters.ClientErrorsOneLine"},
         "redact_tokens": {"()": "portail.accounts.tokens.RedactTokens"},
@@ -384,6 +394,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["redact_tokens", "client_errors_one_line"],
+            "formatter": "console",
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -6,6 +6,7 @@ a temporary folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -58,6 +59,7 @@ class Served:
         self.port = port
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
+        self.seen_children: set[int] = set()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -75,6 +77,12 @@ class Served:
             if text in self.output[-1]:
                 return
         pytest.fail(f"{text!r} not printed in {timeout}s:\n{''.join(self.output)}")
+
+    def children(self) -> set[int]:
+        """serve's children now; remembered, so that a failed test does not leave them running."""
+        found = children_of(self.process.pid)
+        self.seen_children |= found
+        return found
 
     def rest_of_output(self) -> str:
         while not self.lines.empty():
@@ -105,11 +113,15 @@ def serve(tmp_path: Path) -> Iterator[Served]:
         if process.poll() is None:
             process.kill()
             process.wait()
+        for pid in served.seen_children:
+            if alive(pid):  # each child leads its own process group
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
 
 
 def test_it_serves_pages_prints_the_sign_ins_and_ctrl_c_stops_both(serve: Served) -> None:
     serve.wait_for("Press Ctrl-C to stop both.")
-    children = children_of(serve.process.pid)
+    children = serve.children()
     assert len(children) == 2
 
     signin = f"http://127.0.0.1:{serve.port}/accounts/signin/"
@@ -129,7 +141,7 @@ def test_it_serves_pages_prints_the_sign_ins_and_ctrl_c_stops_both(serve: Served
 
 def test_when_the_worker_dies_the_web_server_stops_too(serve: Served) -> None:
     serve.wait_for("Press Ctrl-C to stop both.")
-    children = children_of(serve.process.pid)
+    children = serve.children()
     worker = next(
         pid for pid in children if b"run_worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
     )
@@ -139,3 +151,31 @@ def test_when_the_worker_dies_the_web_server_stops_too(serve: Served) -> None:
     assert serve.process.wait(timeout=30) == 1
     assert "The worker exited (code -9); stopped the rest." in serve.rest_of_output()
     assert not any(alive(pid) for pid in children)
+
+
+def port_is_free(port: int) -> bool:
+    """Nothing listens on the port, and a new server (as runserver does) can bind it."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return False
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            server.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_a_closed_terminal_sighup_stops_both_and_frees_the_port(serve: Served) -> None:
+    serve.wait_for("Press Ctrl-C to stop both.")
+    children = serve.children()
+    assert len(children) == 2
+    assert not port_is_free(serve.port)
+
+    serve.process.send_signal(signal.SIGHUP)
+
+    assert serve.process.wait(timeout=30) == 0
+    assert "Stopped the web server and the worker." in serve.rest_of_output()
+    assert not any(alive(pid) for pid in children)
+    assert port_is_free(serve.port)

@@ -2,8 +2,10 @@
 
 Starts `runserver` and `run_worker` as two child processes, each in its own
 process group (so runserver's autoreloader child goes with it), prints where
-to sign in once the server answers, forwards Ctrl-C and SIGTERM to both, and
-stops the other when either one exits. For production, run gunicorn and
+to sign in once the server answers, stops both on Ctrl-C, SIGTERM or SIGHUP (a
+closed terminal: the children sit in their own process groups, so nothing else
+would stop them and they would keep the port), and stops the other when either
+one exits. For production, run gunicorn and
 `run_worker` under your process supervisor instead (README, "Production").
 """
 
@@ -34,6 +36,8 @@ from portail.portals.models import Membership, Portal
 
 WORKER_COMMAND = "run_worker"
 STOP_GRACE_SECONDS = 10.0
+# Ctrl-C, a process supervisor's stop, and a closed terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 READY_TIMEOUT_SECONDS = 30.0
 
 
@@ -91,7 +95,7 @@ class Command(BaseCommand):
         def forward(signum: int, _frame: FrameType | None) -> None:
             stopping.append(signum)
 
-        previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {sig: signal.signal(sig, forward) for sig in STOP_SIGNALS}
         try:
             # Own process groups: a terminal's Ctrl-C reaches only us, and we decide the order.
             children["web server"] = subprocess.Popen(web_argv, env=env, process_group=0)  # noqa: S603
@@ -103,7 +107,9 @@ class Command(BaseCommand):
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         if stopping:
-            self.stdout.write("Stopped the web server and the worker.")
+            # After a SIGHUP the terminal may be gone: writing to it fails, and that is fine.
+            with contextlib.suppress(OSError):
+                self.stdout.write("Stopped the web server and the worker.")
             return
         raise CommandError(f"The {name} exited (code {code}); stopped the rest.")
 
