@@ -300,7 +300,6 @@ class CompanyUsersForm(forms.Form):
     emails = forms.CharField(
         label=_("Email addresses"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One address per line (or separated by commas)."),
         error_messages={"required": _("Enter at least one email address.")},
     )
     hourly_rate = rate_field(_("Hourly rate"), help_text=RATE_HELP)
@@ -308,6 +307,9 @@ class CompanyUsersForm(forms.Form):
 
     def __init__(self, *args: Any, portal: Portal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["emails"].help_text = _(
+            "One address per line (or separated by commas), at most %(limit)s at once."
+        ) % {"limit": MAX_PEOPLE_PER_REQUEST}
         _without_rate_unless_invoicing(self, portal)
         projects = self.fields["projects"]
         assert isinstance(projects, ProjectChoiceField)
@@ -478,10 +480,6 @@ class ProjectUsersAddForm(forms.Form):
         label=_("New people"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_(
-            "Email addresses, one per line. Each person joins the company with the portal’s "
-            "default client profile and gets an invitation email."
-        ),
     )
     hourly_rate = rate_field(_("Hourly rate of the new people"), help_text=RATE_HELP)
 
@@ -494,6 +492,11 @@ class ProjectUsersAddForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["new_emails"].help_text = _(
+            "Email addresses, one per line. Each person joins the company with the portal’s "
+            "default client profile and gets an invitation email. At most %(limit)s people "
+            "at once, ticked and entered together."
+        ) % {"limit": MAX_PEOPLE_PER_REQUEST}
         if not rates_apply:  # CU9
             del self.fields["hourly_rate"]
         members = self.fields["members"]

@@ -75,6 +75,19 @@ def cu5_url(company: ClientCompany) -> str:
     return resolve_url("clients:company-users-add", portal_slug="acme", company_id=company.pk)
 
 
+def test_cu5_and_pc6_the_pages_say_the_limit_before_anyone_types(
+    world: World, bowman: ClientCompany
+) -> None:
+    services.project_client_add(project=world.project, company=bowman, actor=None)
+    admin = world.client_for(world.admin)
+
+    cu5 = admin.get(cu5_url(bowman)).content.decode()
+    pc6 = admin.get(pc6_url(world, bowman)).content.decode()
+
+    assert "One address per line (or separated by commas), at most 100 at once." in cu5
+    assert "At most 100 people at once, ticked and entered together." in pc6
+
+
 def test_cu5_the_page_adds_exactly_100_people_at_once(world: World, bowman: ClientCompany) -> None:
     response = world.client_for(world.admin).post(
         cu5_url(bowman),
