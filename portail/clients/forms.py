@@ -16,8 +16,10 @@ from portail.clients import selectors
 from portail.clients.models import ClientCompany
 from portail.clients.services import (
     MAX_PEOPLE_PER_REQUEST,
+    MAX_PROJECT_PLACES_PER_REQUEST,
     MAX_PROJECTS_PER_REQUEST,
     too_many_people,
+    too_many_places,
     too_many_projects,
 )
 from portail.portals.models import Membership, Portal
@@ -320,6 +322,13 @@ class CompanyUsersForm(forms.Form):
         if not unique:
             raise ValidationError(_("Enter at least one email address."))
         return unique
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        people, projects = len(data.get("emails") or ()), len(data.get("projects") or ())
+        if people * projects > MAX_PROJECT_PLACES_PER_REQUEST:
+            self.add_error("emails", too_many_places(people, projects))
+        return data
 
 
 class ClientUserEditForm(forms.Form):

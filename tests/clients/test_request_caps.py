@@ -22,7 +22,11 @@ from portail.accounts.models import User
 from portail.audit.models import AuditEvent
 from portail.clients import services
 from portail.clients.models import ClientCompany, ProjectClient
-from portail.clients.services import MAX_PEOPLE_PER_REQUEST, MAX_PROJECTS_PER_REQUEST
+from portail.clients.services import (
+    MAX_PEOPLE_PER_REQUEST,
+    MAX_PROJECT_PLACES_PER_REQUEST,
+    MAX_PROJECTS_PER_REQUEST,
+)
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipKind
 from portail.projects.models import Project, ProjectMember
@@ -37,7 +41,13 @@ NO_ADD = {
 
 
 def test_the_limits_are_what_the_readme_says() -> None:
-    assert (MAX_PEOPLE_PER_REQUEST, MAX_PROJECTS_PER_REQUEST, MAX_CLONE_TARGETS) == (100, 10, 500)
+    limits = (
+        MAX_PEOPLE_PER_REQUEST,
+        MAX_PROJECTS_PER_REQUEST,
+        MAX_PROJECT_PLACES_PER_REQUEST,
+        MAX_CLONE_TARGETS,
+    )
+    assert limits == (100, 20, 300, 500)
 
 
 def addresses(count: int, domain: str = "bowman.test") -> list[str]:
@@ -49,7 +59,7 @@ def people_message(count: str) -> str:
 
 
 def projects_message(count: str) -> str:
-    return f"At most 10 projects at once: you chose {count}. Add the others in a second step."
+    return f"At most 20 projects at once: you chose {count}. Add the others in a second step."
 
 
 def projects(world: World, count: int) -> list[Project]:
@@ -149,23 +159,23 @@ def test_cu5_the_refusal_reads_in_french(world: World, bowman: ClientCompany) ->
     ]
 
 
-def test_cu5_the_page_takes_exactly_10_projects_and_refuses_11(
+def test_cu5_the_page_takes_exactly_20_projects_and_refuses_21(
     world: World, bowman: ClientCompany
 ) -> None:
-    chosen = projects(world, 11)
+    chosen = projects(world, 21)
     admin = world.client_for(world.admin)
 
     refused = admin.post(
         cu5_url(bowman), {"emails": "person0@bowman.test", "projects": [p.pk for p in chosen]}
     )
-    assert refused.context["form"].errors["projects"] == [projects_message("11")]
+    assert refused.context["form"].errors["projects"] == [projects_message("21")]
     assert_no_one_added(bowman)
 
     accepted = admin.post(
-        cu5_url(bowman), {"emails": "person0@bowman.test", "projects": [p.pk for p in chosen[:10]]}
+        cu5_url(bowman), {"emails": "person0@bowman.test", "projects": [p.pk for p in chosen[:20]]}
     )
     assert accepted.status_code == 302
-    assert ProjectMember.objects.filter(membership__client_company=bowman).count() == 10
+    assert ProjectMember.objects.filter(membership__client_company=bowman).count() == 20
 
 
 def test_cu5_the_service_takes_exactly_100_people(world: World, bowman: ClientCompany) -> None:
@@ -188,7 +198,7 @@ def test_cu5_the_service_refuses_101_people_and_writes_nothing(
     assert_no_one_added(bowman)
 
 
-def test_cu5_the_service_refuses_11_projects_and_writes_nothing(
+def test_cu5_the_service_refuses_21_projects_and_writes_nothing(
     world: World, bowman: ClientCompany
 ) -> None:
     with pytest.raises(ValidationError) as refused:
@@ -196,10 +206,48 @@ def test_cu5_the_service_refuses_11_projects_and_writes_nothing(
             company=bowman,
             actor=world.admin.user,
             emails=["person0@bowman.test"],
-            projects=projects(world, 11),
+            projects=projects(world, 21),
         )
 
-    assert refused.value.message_dict == {"projects": [projects_message("11")]}
+    assert refused.value.message_dict == {"projects": [projects_message("21")]}
+    assert_no_one_added(bowman)
+    assert not ProjectClient.objects.filter(company=bowman).exists()
+
+
+def places_message(people: int, count: str) -> str:
+    return (
+        f"At most 300 project places at once: {people} people on 10 projects make {count}. "
+        "Add fewer people or projects in each step."
+    )
+
+
+def test_cu5_the_page_takes_exactly_300_project_places_and_refuses_310(
+    world: World, bowman: ClientCompany
+) -> None:
+    chosen = [p.pk for p in projects(world, 10)]
+    admin = world.client_for(world.admin)
+
+    refused = admin.post(cu5_url(bowman), {"emails": "\n".join(addresses(31)), "projects": chosen})
+    assert refused.context["form"].errors["emails"] == [places_message(31, "310")]
+    assert_no_one_added(bowman)
+
+    accepted = admin.post(cu5_url(bowman), {"emails": "\n".join(addresses(30)), "projects": chosen})
+    assert accepted.status_code == 302
+    assert ProjectMember.objects.filter(membership__client_company=bowman).count() == 300
+
+
+def test_cu5_the_service_refuses_1000_project_places_and_writes_nothing(
+    world: World, bowman: ClientCompany
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        services.client_users_add_to_company(
+            company=bowman,
+            actor=world.admin.user,
+            emails=addresses(100),
+            projects=projects(world, 10),
+        )
+
+    assert refused.value.message_dict == {"emails": [places_message(100, "1,000")]}
     assert_no_one_added(bowman)
     assert not ProjectClient.objects.filter(company=bowman).exists()
 
@@ -207,7 +255,7 @@ def test_cu5_the_service_refuses_11_projects_and_writes_nothing(
 # CU1 and CU6: the projects one person is put on --------------------------------------------
 
 
-def test_cu1_the_service_refuses_11_projects_and_writes_nothing(
+def test_cu1_the_service_refuses_21_projects_and_writes_nothing(
     world: World, bowman: ClientCompany
 ) -> None:
     with pytest.raises(ValidationError) as refused:
@@ -216,25 +264,25 @@ def test_cu1_the_service_refuses_11_projects_and_writes_nothing(
             actor=world.admin.user,
             email="person0@bowman.test",
             company=bowman,
-            projects=projects(world, 11),
+            projects=projects(world, 21),
         )
 
-    assert refused.value.message_dict == {"projects": [projects_message("11")]}
+    assert refused.value.message_dict == {"projects": [projects_message("21")]}
     assert_no_one_added(bowman)
 
 
-def test_cu1_the_page_refuses_11_projects(world: World, bowman: ClientCompany) -> None:
+def test_cu1_the_page_refuses_21_projects(world: World, bowman: ClientCompany) -> None:
     response = world.client_for(world.admin).post(
         resolve_url("clients:user-add", portal_slug="acme"),
         {
             "email": "person0@bowman.test",
             "company": bowman.pk,
             "profile": client_profile_builtin(portal=world.portal).pk,
-            "projects": [p.pk for p in projects(world, 11)],
+            "projects": [p.pk for p in projects(world, 21)],
         },
     )
 
-    assert response.context["form"].errors["projects"] == [projects_message("11")]
+    assert response.context["form"].errors["projects"] == [projects_message("21")]
     assert_no_one_added(bowman)
 
 
@@ -242,34 +290,34 @@ def cu6_url(membership: Membership) -> str:
     return resolve_url("clients:user-edit", portal_slug="acme", membership_id=membership.pk)
 
 
-def test_cu6_the_page_adds_the_person_to_exactly_10_projects_and_refuses_11(
+def test_cu6_the_page_adds_the_person_to_exactly_20_projects_and_refuses_21(
     world: World,
 ) -> None:
     person = world.client
-    chosen = projects(world, 11)
+    chosen = projects(world, 21)
     admin = world.client_for(world.admin)
     data: dict[str, Any] = {"profile": person.client_profile_id}
 
     refused = admin.post(cu6_url(person), {**data, "add_projects": [p.pk for p in chosen]})
-    assert refused.context["form"].errors["add_projects"] == [projects_message("11")]
+    assert refused.context["form"].errors["add_projects"] == [projects_message("21")]
     assert not ProjectMember.objects.filter(membership=person).exists()
 
-    accepted = admin.post(cu6_url(person), {**data, "add_projects": [p.pk for p in chosen[:10]]})
+    accepted = admin.post(cu6_url(person), {**data, "add_projects": [p.pk for p in chosen[:20]]})
     assert accepted.status_code == 302
-    assert ProjectMember.objects.filter(membership=person).count() == 10
+    assert ProjectMember.objects.filter(membership=person).count() == 20
 
 
-def test_cu6_the_service_refuses_11_projects_and_writes_nothing(world: World) -> None:
+def test_cu6_the_service_refuses_21_projects_and_writes_nothing(world: World) -> None:
     with pytest.raises(ValidationError) as refused:
         services.client_user_update(
             membership=world.client,
             actor=world.admin.user,
             profile=None,
             hourly_rate=None,
-            add_projects=projects(world, 11),
+            add_projects=projects(world, 21),
         )
 
-    assert refused.value.message_dict == {"add_projects": [projects_message("11")]}
+    assert refused.value.message_dict == {"add_projects": [projects_message("21")]}
     assert not ProjectMember.objects.filter(membership=world.client).exists()
     assert not AuditEvent.objects.filter(action__startswith="client_user").exists()
 
