@@ -48,10 +48,11 @@ from portail.projects.models import (
 # queries and an invitation (about 50 ms), and each project they join a dozen more (about
 # 15 ms), so a request past these would outlast gunicorn's timeout (30 s) and end in a
 # bare 500 with nothing saved. The forms say the same before anything is looked up; the
-# services hold the rule for every other caller. Measured through the "Add people" page on
-# the 2-core machine while it ran other tests: 100 people on 10 projects (1,000 places)
-# took 17 s on SQLite and 23 s on PostgreSQL, too near the timeout; 300 places stay near
-# 10 s. A place is one person on one project.
+# services hold the rule for every other caller. A place is one person on one project.
+# Measured through the pages on the 2-core machine while it ran other tests
+# (benchmarks/request_caps.py): 100 people on 10 projects (1,000 places) took 17 s on
+# SQLite and 23 s on PostgreSQL, too near the timeout; at these limits the largest request
+# (100 people on 3 projects) takes 4 to 6 s on SQLite and 6 to 8.5 s on PostgreSQL.
 MAX_PEOPLE_PER_REQUEST = 100
 MAX_PROJECTS_PER_REQUEST = 20
 MAX_PROJECT_PLACES_PER_REQUEST = 300
