@@ -27,7 +27,7 @@ from portail.access.catalogue import (
 from portail.access.member_selectors import GRID_ACTIONS as GRID_ACTIONS
 from portail.access.models import ClientProfile
 from portail.access.rules import profile_permissions
-from portail.access.services import NAME_MAX_LENGTH
+from portail.access.services import MAX_CLONE_TARGETS, NAME_MAX_LENGTH, too_many_targets
 from portail.projects.models import ProjectMember
 from portail.web import ModelIdsField
 
@@ -174,6 +174,14 @@ class PermissionGridForm(forms.Form):
 
 
 class CloneTargetsField(ModelIdsField):
+    def clean(self, value: Any) -> Any:
+        """PE3: more than MAX_CLONE_TARGETS people is refused before any lookup."""
+        if isinstance(value, list | tuple):
+            count = len({str(pk).strip() for pk in value})
+            if count > MAX_CLONE_TARGETS:
+                raise ValidationError(too_many_targets(count), code="too_many")
+        return super().clean(value)
+
     def label_from_instance(self, obj: Any) -> str:
         member: ProjectMember = obj
         membership = member.membership

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -13,6 +14,14 @@ from django_countries import countries
 from portail.access.models import ClientProfile
 from portail.clients import selectors
 from portail.clients.models import ClientCompany
+from portail.clients.services import (
+    MAX_PEOPLE_PER_REQUEST,
+    MAX_PROJECT_PLACES_PER_REQUEST,
+    MAX_PROJECTS_PER_REQUEST,
+    too_many_people,
+    too_many_places,
+    too_many_projects,
+)
 from portail.portals.models import Membership, Portal
 from portail.projects.models import (
     RATE_DECIMALS,
@@ -29,7 +38,30 @@ def _country_choices() -> list[tuple[str, str]]:
     return [("", "—"), *((code, str(name)) for code, name in countries)]
 
 
-class ProjectChoiceField(ModelIdsField):
+class CappedIdsField(ModelIdsField):
+    """Rows by id; with `most`, more than that many is refused (by `too_many(count)`)
+    before any lookup."""
+
+    def __init__(
+        self,
+        *args: Any,
+        most: int | None = None,
+        too_many: Callable[[int], str] = too_many_projects,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.most = most
+        self.too_many = too_many
+
+    def clean(self, value: Any) -> Any:
+        if self.most is not None and isinstance(value, list | tuple):
+            count = len({str(pk).strip() for pk in value})
+            if count > self.most:
+                raise ValidationError(self.too_many(count), code="too_many")
+        return super().clean(value)
+
+
+class ProjectChoiceField(CappedIdsField):
     def label_from_instance(self, obj: Any) -> str:
         project: Project = obj
         return project.name
@@ -172,9 +204,11 @@ def _profile_field() -> ProfileChoiceField:
 
 
 def _projects_field(required: bool, help_text: Any = "") -> ProjectChoiceField:
+    """Projects to put a person on: at most MAX_PROJECTS_PER_REQUEST in one request."""
     return ProjectChoiceField(
         label=_("Projects"),
         required=required,
+        most=MAX_PROJECTS_PER_REQUEST,
         queryset=Project.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         help_text=help_text,
@@ -268,7 +302,6 @@ class CompanyUsersForm(forms.Form):
     emails = forms.CharField(
         label=_("Email addresses"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One address per line (or separated by commas)."),
         error_messages={"required": _("Enter at least one email address.")},
     )
     hourly_rate = rate_field(_("Hourly rate"), help_text=RATE_HELP)
@@ -276,16 +309,26 @@ class CompanyUsersForm(forms.Form):
 
     def __init__(self, *args: Any, portal: Portal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["emails"].help_text = _(
+            "One address per line (or separated by commas), at most %(limit)s at once."
+        ) % {"limit": MAX_PEOPLE_PER_REQUEST}
         _without_rate_unless_invoicing(self, portal)
         projects = self.fields["projects"]
         assert isinstance(projects, ProjectChoiceField)
         projects.queryset = selectors.project_choices(portal=portal)
 
     def clean_emails(self) -> list[str]:
-        unique = parse_emails(self.cleaned_data["emails"])
+        unique = parse_emails(self.cleaned_data["emails"], most=MAX_PEOPLE_PER_REQUEST)
         if not unique:
             raise ValidationError(_("Enter at least one email address."))
         return unique
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        people, projects = len(data.get("emails") or ()), len(data.get("projects") or ())
+        if people * projects > MAX_PROJECT_PLACES_PER_REQUEST:
+            self.add_error("emails", too_many_places(people, projects))
+        return data
 
 
 class ClientUserEditForm(forms.Form):
@@ -396,17 +439,26 @@ class ProjectCompanyAddForm(forms.Form):
         return data
 
 
-class MemberChoiceField(ModelIdsField):
+class MemberChoiceField(CappedIdsField):
     def label_from_instance(self, obj: Any) -> str:
         membership: Membership = obj
         user = membership.user
         return f"{user.full_name} ({user.email})" if user.full_name else user.email
 
 
-def parse_emails(raw: str) -> list[str]:
+def parse_emails(raw: str, *, most: int | None = None) -> list[str]:
     """Addresses one per line (or separated by commas), each checked, duplicates dropped
-    (compared case-insensitively); a wrong one is an error listing them all."""
+    (compared case-insensitively); a wrong one is an error listing them all. More than
+    `most` different addresses is refused first, whatever they are."""
     addresses = [part.strip() for part in raw.replace(",", "\n").splitlines() if part.strip()]
+    seen: set[str] = set()
+    unique = []
+    for address in addresses:
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            unique.append(address)
+    if most is not None and len(unique) > most:
+        raise ValidationError(too_many_people(len(unique)), code="too_many")
     wrong = []
     for address in addresses:
         try:
@@ -415,12 +467,6 @@ def parse_emails(raw: str) -> list[str]:
             wrong.append(address)
     if wrong:
         raise ValidationError(_("Not an email address: %(list)s.") % {"list": ", ".join(wrong)})
-    seen: set[str] = set()
-    unique = []
-    for address in addresses:
-        if address.lower() not in seen:
-            seen.add(address.lower())
-            unique.append(address)
     return unique
 
 
@@ -430,6 +476,8 @@ class ProjectUsersAddForm(forms.Form):
     members = MemberChoiceField(
         label=_("People of the company"),
         required=False,
+        most=MAX_PEOPLE_PER_REQUEST,
+        too_many=lambda count: too_many_people(count, entered=False),
         queryset=Membership.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={
@@ -441,10 +489,6 @@ class ProjectUsersAddForm(forms.Form):
         label=_("New people"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_(
-            "Email addresses, one per line. Each person joins the company with the portal’s "
-            "default client profile and gets an invitation email."
-        ),
     )
     hourly_rate = rate_field(_("Hourly rate of the new people"), help_text=RATE_HELP)
 
@@ -457,6 +501,11 @@ class ProjectUsersAddForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["new_emails"].help_text = _(
+            "Email addresses, one per line. Each person joins the company with the portal’s "
+            "default client profile and gets an invitation email. At most %(limit)s people "
+            "at once, ticked and entered together."
+        ) % {"limit": MAX_PEOPLE_PER_REQUEST}
         if not rates_apply:  # CU9
             del self.fields["hourly_rate"]
         members = self.fields["members"]
@@ -466,12 +515,16 @@ class ProjectUsersAddForm(forms.Form):
         )
 
     def clean_new_emails(self) -> list[str]:
-        return parse_emails(self.cleaned_data["new_emails"])
+        return parse_emails(self.cleaned_data["new_emails"], most=MAX_PEOPLE_PER_REQUEST)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not self.errors and not data.get("members") and not data.get("new_emails"):
             raise ValidationError(_("Tick people of the company or enter email addresses."))
+        if not self.errors:
+            count = len(data["members"]) + len(data["new_emails"])
+            if count > MAX_PEOPLE_PER_REQUEST:
+                self.add_error("new_emails", too_many_people(count, entered=False))
         return data
 
     def new_people(self) -> list[tuple[str, Any]]:

@@ -23,7 +23,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower, Trim
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from portail.access.models import ClientProfile, PermissionOverride
@@ -43,6 +43,67 @@ from portail.projects.models import (
     ProjectMember,
     ProjectStatus,
 )
+
+# How much one request may ask (README "Operations"): each person added costs a few dozen
+# queries and an invitation (about 50 ms), and each project they join a dozen more (about
+# 15 ms), so a request past these would outlast gunicorn's timeout (30 s) and end in a
+# bare 500 with nothing saved. The forms say the same before anything is looked up; the
+# services hold the rule for every other caller. A place is one person on one project.
+# Measured through the pages on the 2-core machine while it ran other tests
+# (benchmarks/request_caps.py): 100 people on 10 projects (1,000 places) took 17 s on
+# SQLite and 23 s on PostgreSQL, too near the timeout; at these limits the largest request
+# (100 people on 3 projects) takes 4 to 6 s on SQLite and 6 to 8.5 s on PostgreSQL.
+MAX_PEOPLE_PER_REQUEST = 100
+MAX_PROJECTS_PER_REQUEST = 20
+MAX_PROJECT_PLACES_PER_REQUEST = 300
+
+
+def _count(number: int) -> str:
+    """1,600 in English, 1 600 in French."""
+    return formats.number_format(number, force_grouping=True)
+
+
+def too_many_people(count: int, *, entered: bool = True) -> str:
+    """The refusal of more than MAX_PEOPLE_PER_REQUEST people in one request."""
+    values = {"limit": _count(MAX_PEOPLE_PER_REQUEST), "count": _count(count)}
+    if entered:
+        return (
+            _("At most %(limit)s people at once: you entered %(count)s. Add them in several steps.")
+            % values
+        )
+    return (
+        _("At most %(limit)s people at once: you chose %(count)s. Add them in several steps.")
+        % values
+    )
+
+
+def too_many_projects(count: int) -> str:
+    """The refusal of more than MAX_PROJECTS_PER_REQUEST projects to join in one request."""
+    return _(
+        "At most %(limit)s projects at once: you chose %(count)s. Add the others in a second step."
+    ) % {"limit": _count(MAX_PROJECTS_PER_REQUEST), "count": _count(count)}
+
+
+def too_many_places(people: int, projects: int) -> str:
+    """The refusal of more than MAX_PROJECT_PLACES_PER_REQUEST people times projects."""
+    return _(
+        "At most %(limit)s project places at once: %(people)s people on %(projects)s "
+        "projects make %(count)s. Add fewer people or projects in each step."
+    ) % {
+        "limit": _count(MAX_PROJECT_PLACES_PER_REQUEST),
+        "people": _count(people),
+        "projects": _count(projects),
+        "count": _count(people * projects),
+    }
+
+
+def _cap_projects(projects: Iterable[Project], field: str = "projects") -> list[Project]:
+    chosen = list(projects)
+    count = len({project.pk for project in chosen})
+    if count > MAX_PROJECTS_PER_REQUEST:
+        raise ValidationError({field: too_many_projects(count)})
+    return chosen
+
 
 COMPANY_FIELDS = (
     "name",
@@ -490,9 +551,10 @@ def client_user_add(
     has an account (in this portal's past or another portal) is linked, not
     duplicated. Someone this portal removed earlier is brought back. The person
     is `invited` and gets an invitation (CU2); with `invite=False` (demo data,
-    imports) they are active at once and no email is sent.
+    imports) they are active at once and no email is sent. At most
+    MAX_PROJECTS_PER_REQUEST projects.
     """
-    chosen = _check_projects(portal, projects)
+    chosen = _check_projects(portal, _cap_projects(projects))
     rate = _check_rate(hourly_rate)
     _no_rate_without_invoicing(portal, rate)
     profile = _check_profile(portal, profile)
@@ -555,11 +617,20 @@ def client_users_add_to_company(
     """CU5: add several people to one company across several projects, all or nothing.
 
     Each gets the portal's default profile and an invitation. An error names
-    the address it is about.
+    the address it is about. At most MAX_PEOPLE_PER_REQUEST addresses,
+    MAX_PROJECTS_PER_REQUEST projects and MAX_PROJECT_PLACES_PER_REQUEST people times
+    projects; past that nothing is done.
     """
-    chosen = list(projects)
+    chosen = _cap_projects(projects)
+    addresses = [email for email in emails if email.strip()]
+    count = len({email.strip().lower() for email in addresses})
+    if count > MAX_PEOPLE_PER_REQUEST:
+        raise ValidationError({"emails": too_many_people(count)})
+    places = len({project.pk for project in chosen})
+    if count * places > MAX_PROJECT_PLACES_PER_REQUEST:
+        raise ValidationError({"emails": too_many_places(count, places)})
     added = []
-    for email in emails:
+    for email in addresses:
         try:
             added.append(
                 client_user_add(
@@ -591,7 +662,8 @@ def client_user_update(
     add_projects: Iterable[Project] = (),
 ) -> Membership:
     """CU6: change the portal rate and profile, the rate on each of their projects, and
-    put them on more projects (at their portal rate)."""
+    put them on more projects (at their portal rate): at most MAX_PROJECTS_PER_REQUEST."""
+    to_add = _cap_projects(add_projects, "add_projects")
     membership = _lock_client(membership)
     portal = membership.portal
     before = _snapshot_user(membership)
@@ -637,7 +709,7 @@ def client_user_update(
             )
             row.hourly_rate = rate
             row.save(update_fields=["hourly_rate"])
-    for project in _check_projects(portal, add_projects):
+    for project in _check_projects(portal, to_add):
         if project.pk not in rows:
             _project_join(
                 membership=membership, project=project, rate=membership.hourly_rate, actor=actor
@@ -858,7 +930,8 @@ def project_client_users_add(
     duplicated. The company must already be a client of the project (see the module
     docstring). All or nothing; an error names the field (`members`, `new_emails`,
     `hourly_rate`) and the person. Returns the people added (those already on the
-    project are left as they are).
+    project are left as they are). At most MAX_PEOPLE_PER_REQUEST people, ticked and
+    entered together; past that nothing is done.
     """
     portal = project.portal
     _check_projects(portal, [project])
@@ -882,6 +955,12 @@ def project_client_users_add(
         raise ValidationError(
             {NON_FIELD_ERRORS: _("Tick people of the company or enter email addresses.")}
         )
+    count = len({member.pk for member in chosen}) + len({email.lower() for email, _r in people})
+    if count > MAX_PEOPLE_PER_REQUEST:
+        if chosen:
+            field = "new_emails" if people else "members"
+            raise ValidationError({field: too_many_people(count, entered=False)})
+        raise ValidationError({"new_emails": too_many_people(count)})
     refusal = _no_project_rate(portal, project)
     if refusal is not None and any(amount is not None for _email, amount in people):
         # CU9: the page offers no rate here; a posted one is refused, not stored.

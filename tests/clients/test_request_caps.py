@@ -1,0 +1,565 @@
+"""How much one request may ask (README "Operations"): a request that adds more people or
+projects than gunicorn's timeout allows is refused with a message naming the field and the
+limit, and nothing is saved. Each rule is held by the form (before anything is looked up)
+and by the service (for every other caller): exactly the limit is accepted, one more is
+refused, through the pages and through the services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.shortcuts import resolve_url
+from django.utils import translation
+
+from portail.access import services as access_services
+from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, TASKS_ADD
+from portail.access.models import PermissionOverride
+from portail.access.services import MAX_CLONE_TARGETS, client_profile_builtin
+from portail.accounts.models import User
+from portail.audit.models import AuditEvent
+from portail.clients import services
+from portail.clients.models import ClientCompany, ProjectClient
+from portail.clients.services import (
+    MAX_PEOPLE_PER_REQUEST,
+    MAX_PROJECT_PLACES_PER_REQUEST,
+    MAX_PROJECTS_PER_REQUEST,
+)
+from portail.notifications.models import OutboundEmail
+from portail.portals.models import Membership, MembershipKind
+from portail.projects.models import Project, ProjectMember
+from tests.conftest import World, make_project
+
+pytestmark = pytest.mark.django_db
+
+NO_ADD = {
+    **{code: str(level) for code, level in BUILTIN_CLIENT_PERMISSIONS.items()},
+    TASKS_ADD: "none",
+}
+
+
+def test_the_limits_are_what_the_readme_says() -> None:
+    limits = (
+        MAX_PEOPLE_PER_REQUEST,
+        MAX_PROJECTS_PER_REQUEST,
+        MAX_PROJECT_PLACES_PER_REQUEST,
+        MAX_CLONE_TARGETS,
+    )
+    assert limits == (100, 20, 300, 500)
+
+
+def addresses(count: int, domain: str = "bowman.test") -> list[str]:
+    return [f"person{i}@{domain}" for i in range(count)]
+
+
+def people_message(count: str) -> str:
+    return f"At most 100 people at once: you entered {count}. Add them in several steps."
+
+
+def projects_message(count: str) -> str:
+    return f"At most 20 projects at once: you chose {count}. Add the others in a second step."
+
+
+def projects(world: World, count: int) -> list[Project]:
+    return [make_project(world.portal, world.admin, f"Project {i}") for i in range(count)]
+
+
+def assert_no_one_added(company: ClientCompany) -> None:
+    assert not Membership.objects.filter(client_company=company).exists()
+    assert not User.objects.filter(email__startswith="person").exists()
+    assert not OutboundEmail.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="client_user").exists()
+
+
+@pytest.fixture
+def bowman(world: World) -> ClientCompany:
+    return services.company_create(portal=world.portal, actor=None, name="Bowman Furniture")
+
+
+# CU5: "Add people" to a company ----------------------------------------------------------
+
+
+def cu5_url(company: ClientCompany) -> str:
+    return resolve_url("clients:company-users-add", portal_slug="acme", company_id=company.pk)
+
+
+def test_cu5_and_pc6_the_pages_say_the_limit_before_anyone_types(
+    world: World, bowman: ClientCompany
+) -> None:
+    services.project_client_add(project=world.project, company=bowman, actor=None)
+    admin = world.client_for(world.admin)
+
+    cu5 = admin.get(cu5_url(bowman)).content.decode()
+    pc6 = admin.get(pc6_url(world, bowman)).content.decode()
+
+    assert "One address per line (or separated by commas), at most 100 at once." in cu5
+    assert "At most 100 people at once, ticked and entered together." in pc6
+
+
+def test_cu5_the_page_adds_exactly_100_people_at_once(world: World, bowman: ClientCompany) -> None:
+    response = world.client_for(world.admin).post(
+        cu5_url(bowman),
+        {"emails": "\n".join(addresses(100)), "projects": [world.project.pk]},
+    )
+
+    assert response.status_code == 302
+    assert Membership.objects.filter(client_company=bowman).count() == 100
+    assert OutboundEmail.objects.filter(kind="client_invitation").count() == 100
+
+
+def test_cu5_the_page_refuses_101_people_naming_the_limit_and_saves_nothing(
+    world: World, bowman: ClientCompany
+) -> None:
+    response = world.client_for(world.admin).post(
+        cu5_url(bowman),
+        {"emails": "\n".join(addresses(101)), "projects": [world.project.pk]},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["emails"] == [people_message("101")]
+    assert_no_one_added(bowman)
+
+
+def test_cu5_1600_pasted_addresses_are_refused_at_once_whatever_they_are(
+    world: World, bowman: ClientCompany
+) -> None:
+    pasted = [*addresses(1599), "not an address"]
+
+    response = world.client_for(world.admin).post(
+        cu5_url(bowman), {"emails": ", ".join(pasted), "projects": [world.project.pk]}
+    )
+
+    assert response.context["form"].errors["emails"] == [people_message("1,600")]
+    assert_no_one_added(bowman)
+
+
+def test_cu5_the_same_address_twice_counts_once(world: World, bowman: ClientCompany) -> None:
+    pasted = [*addresses(100), "PERSON0@bowman.test"]
+
+    response = world.client_for(world.admin).post(
+        cu5_url(bowman), {"emails": "\n".join(pasted), "projects": [world.project.pk]}
+    )
+
+    assert response.status_code == 302
+    assert Membership.objects.filter(client_company=bowman).count() == 100
+
+
+def test_cu5_the_refusal_reads_in_french(world: World, bowman: ClientCompany) -> None:
+    world.admin.user.language = "fr"
+    world.admin.user.save(update_fields=["language"])
+    response = world.client_for(world.admin).post(
+        cu5_url(bowman), {"emails": "\n".join(addresses(1600)), "projects": [world.project.pk]}
+    )
+
+    assert response.context["form"].errors["emails"] == [
+        "Au plus 100\u00a0personnes à la fois\u00a0: vous en avez saisi 1\u00a0600. "
+        "Ajoutez-les en plusieurs fois."
+    ]
+
+
+def test_cu5_the_page_takes_exactly_20_projects_and_refuses_21(
+    world: World, bowman: ClientCompany
+) -> None:
+    chosen = projects(world, 21)
+    admin = world.client_for(world.admin)
+
+    refused = admin.post(
+        cu5_url(bowman), {"emails": "person0@bowman.test", "projects": [p.pk for p in chosen]}
+    )
+    assert refused.context["form"].errors["projects"] == [projects_message("21")]
+    assert_no_one_added(bowman)
+
+    accepted = admin.post(
+        cu5_url(bowman), {"emails": "person0@bowman.test", "projects": [p.pk for p in chosen[:20]]}
+    )
+    assert accepted.status_code == 302
+    assert ProjectMember.objects.filter(membership__client_company=bowman).count() == 20
+
+
+def test_cu5_the_service_takes_exactly_100_people(world: World, bowman: ClientCompany) -> None:
+    added = services.client_users_add_to_company(
+        company=bowman, actor=world.admin.user, emails=addresses(100), projects=[world.project]
+    )
+
+    assert len(added) == 100
+
+
+def test_cu5_the_service_refuses_101_people_and_writes_nothing(
+    world: World, bowman: ClientCompany
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        services.client_users_add_to_company(
+            company=bowman, actor=world.admin.user, emails=addresses(101), projects=[world.project]
+        )
+
+    assert refused.value.message_dict == {"emails": [people_message("101")]}
+    assert_no_one_added(bowman)
+
+
+def test_cu5_the_service_refuses_21_projects_and_writes_nothing(
+    world: World, bowman: ClientCompany
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        services.client_users_add_to_company(
+            company=bowman,
+            actor=world.admin.user,
+            emails=["person0@bowman.test"],
+            projects=projects(world, 21),
+        )
+
+    assert refused.value.message_dict == {"projects": [projects_message("21")]}
+    assert_no_one_added(bowman)
+    assert not ProjectClient.objects.filter(company=bowman).exists()
+
+
+def places_message(people: int, count: str) -> str:
+    return (
+        f"At most 300 project places at once: {people} people on 10 projects make {count}. "
+        "Add fewer people or projects in each step."
+    )
+
+
+def test_cu5_the_page_takes_exactly_300_project_places_and_refuses_310(
+    world: World, bowman: ClientCompany
+) -> None:
+    chosen = [p.pk for p in projects(world, 10)]
+    admin = world.client_for(world.admin)
+
+    refused = admin.post(cu5_url(bowman), {"emails": "\n".join(addresses(31)), "projects": chosen})
+    assert refused.context["form"].errors["emails"] == [places_message(31, "310")]
+    assert_no_one_added(bowman)
+
+    accepted = admin.post(cu5_url(bowman), {"emails": "\n".join(addresses(30)), "projects": chosen})
+    assert accepted.status_code == 302
+    assert ProjectMember.objects.filter(membership__client_company=bowman).count() == 300
+
+
+def test_cu5_the_service_refuses_1000_project_places_and_writes_nothing(
+    world: World, bowman: ClientCompany
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        services.client_users_add_to_company(
+            company=bowman,
+            actor=world.admin.user,
+            emails=addresses(100),
+            projects=projects(world, 10),
+        )
+
+    assert refused.value.message_dict == {"emails": [places_message(100, "1,000")]}
+    assert_no_one_added(bowman)
+    assert not ProjectClient.objects.filter(company=bowman).exists()
+
+
+# CU1 and CU6: the projects one person is put on --------------------------------------------
+
+
+def test_cu1_the_service_refuses_21_projects_and_writes_nothing(
+    world: World, bowman: ClientCompany
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        services.client_user_add(
+            portal=world.portal,
+            actor=world.admin.user,
+            email="person0@bowman.test",
+            company=bowman,
+            projects=projects(world, 21),
+        )
+
+    assert refused.value.message_dict == {"projects": [projects_message("21")]}
+    assert_no_one_added(bowman)
+
+
+def test_cu1_the_page_refuses_21_projects(world: World, bowman: ClientCompany) -> None:
+    response = world.client_for(world.admin).post(
+        resolve_url("clients:user-add", portal_slug="acme"),
+        {
+            "email": "person0@bowman.test",
+            "company": bowman.pk,
+            "profile": client_profile_builtin(portal=world.portal).pk,
+            "projects": [p.pk for p in projects(world, 21)],
+        },
+    )
+
+    assert response.context["form"].errors["projects"] == [projects_message("21")]
+    assert_no_one_added(bowman)
+
+
+def cu6_url(membership: Membership) -> str:
+    return resolve_url("clients:user-edit", portal_slug="acme", membership_id=membership.pk)
+
+
+def test_cu6_the_page_adds_the_person_to_exactly_20_projects_and_refuses_21(
+    world: World,
+) -> None:
+    person = world.client
+    chosen = projects(world, 21)
+    admin = world.client_for(world.admin)
+    data: dict[str, Any] = {"profile": person.client_profile_id}
+
+    refused = admin.post(cu6_url(person), {**data, "add_projects": [p.pk for p in chosen]})
+    assert refused.context["form"].errors["add_projects"] == [projects_message("21")]
+    assert not ProjectMember.objects.filter(membership=person).exists()
+
+    accepted = admin.post(cu6_url(person), {**data, "add_projects": [p.pk for p in chosen[:20]]})
+    assert accepted.status_code == 302
+    assert ProjectMember.objects.filter(membership=person).count() == 20
+
+
+def test_cu6_the_service_refuses_21_projects_and_writes_nothing(world: World) -> None:
+    with pytest.raises(ValidationError) as refused:
+        services.client_user_update(
+            membership=world.client,
+            actor=world.admin.user,
+            profile=None,
+            hourly_rate=None,
+            add_projects=projects(world, 21),
+        )
+
+    assert refused.value.message_dict == {"add_projects": [projects_message("21")]}
+    assert not ProjectMember.objects.filter(membership=world.client).exists()
+    assert not AuditEvent.objects.filter(action__startswith="client_user").exists()
+
+
+# PC6: "Add client users" to a project ------------------------------------------------------
+
+
+def pc6_url(world: World, company: ClientCompany) -> str:
+    return resolve_url(
+        "project-clients:users-add",
+        portal_slug="acme",
+        project_id=world.project.pk,
+        company_id=company.pk,
+    )
+
+
+@pytest.fixture
+def on_project(world: World, bowman: ClientCompany) -> ClientCompany:
+    services.project_client_add(project=world.project, company=bowman, actor=None)
+    return bowman
+
+
+def client_users(world: World, company: ClientCompany, count: int) -> list[Membership]:
+    """`count` client users of the company, not on the project, made in two queries."""
+    users = User.objects.bulk_create(
+        User(email=f"ticked{i}@bowman.test", full_name=f"Ticked {i}") for i in range(count)
+    )
+    profile = client_profile_builtin(portal=world.portal)
+    return Membership.objects.bulk_create(
+        Membership(
+            portal=world.portal,
+            user=user,
+            kind=MembershipKind.CLIENT,
+            client_company=company,
+            client_profile=profile,
+        )
+        for user in users
+    )
+
+
+def on_the_project(world: World) -> int:
+    return ProjectMember.objects.filter(
+        project=world.project, membership__kind=MembershipKind.CLIENT
+    ).count()
+
+
+def test_pc6_the_page_adds_exactly_100_new_people_at_once(
+    world: World, on_project: ClientCompany
+) -> None:
+    response = world.client_for(world.admin).post(
+        pc6_url(world, on_project), {"new_emails": "\n".join(addresses(100))}
+    )
+
+    assert response.status_code == 302
+    assert on_the_project(world) == 100
+
+
+def test_pc6_the_page_refuses_101_new_people_and_saves_nothing(
+    world: World, on_project: ClientCompany
+) -> None:
+    response = world.client_for(world.admin).post(
+        pc6_url(world, on_project), {"new_emails": "\n".join(addresses(101))}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["new_emails"] == [people_message("101")]
+    assert on_the_project(world) == 0
+    assert_no_one_added(on_project)
+
+
+def test_pc6_ticked_and_entered_people_count_together(
+    world: World, on_project: ClientCompany
+) -> None:
+    ticked = client_users(world, on_project, 60)
+    admin = world.client_for(world.admin)
+
+    refused = admin.post(
+        pc6_url(world, on_project),
+        {"members": [m.pk for m in ticked], "new_emails": "\n".join(addresses(41))},
+    )
+    assert refused.context["form"].errors["new_emails"] == [
+        "At most 100 people at once: you chose 101. Add them in several steps."
+    ]
+    assert on_the_project(world) == 0
+
+    accepted = admin.post(
+        pc6_url(world, on_project),
+        {"members": [m.pk for m in ticked], "new_emails": "\n".join(addresses(40))},
+    )
+    assert accepted.status_code == 302
+    assert on_the_project(world) == 100
+
+
+def test_pc6_the_page_refuses_101_ticked_people(world: World, on_project: ClientCompany) -> None:
+    ticked = client_users(world, on_project, 101)
+
+    response = world.client_for(world.admin).post(
+        pc6_url(world, on_project), {"members": [m.pk for m in ticked]}
+    )
+
+    assert response.context["form"].errors["members"] == [
+        "At most 100 people at once: you chose 101. Add them in several steps."
+    ]
+    assert on_the_project(world) == 0
+
+
+def test_pc6_the_service_takes_exactly_100_people(world: World, on_project: ClientCompany) -> None:
+    added = services.project_client_users_add(
+        project=world.project,
+        company=on_project,
+        actor=world.admin.user,
+        members=client_users(world, on_project, 50),
+        emails=addresses(50),
+    )
+
+    assert len(added) == 100
+    assert on_the_project(world) == 100
+
+
+@pytest.mark.parametrize(
+    ("ticked", "entered", "field", "message"),
+    [
+        (0, 101, "new_emails", people_message("101")),
+        (
+            101,
+            0,
+            "members",
+            "At most 100 people at once: you chose 101. Add them in several steps.",
+        ),
+        (
+            1,
+            100,
+            "new_emails",
+            "At most 100 people at once: you chose 101. Add them in several steps.",
+        ),
+    ],
+)
+def test_pc6_the_service_refuses_101_people_and_writes_nothing(
+    world: World, on_project: ClientCompany, ticked: int, entered: int, field: str, message: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        services.project_client_users_add(
+            project=world.project,
+            company=on_project,
+            actor=world.admin.user,
+            members=client_users(world, on_project, ticked),
+            emails=addresses(entered),
+        )
+
+    assert refused.value.message_dict == {field: [message]}
+    assert on_the_project(world) == 0
+    assert not OutboundEmail.objects.exists()
+
+
+# PE3: copying a customisation to other client users ----------------------------------------
+
+
+@pytest.fixture
+def source(world: World) -> ProjectMember:
+    """The client persona, customised on the project: the person to copy from."""
+    member = ProjectMember.objects.create(
+        portal=world.portal, project=world.project, membership=world.client
+    )
+    access_services.member_permissions_customise(
+        member=member, permissions=NO_ADD, actor=world.admin.user
+    )
+    return member
+
+
+def targets(world: World, count: int) -> list[ProjectMember]:
+    """`count` other client users of the project."""
+    people = client_users(world, world.client.client_company, count)
+    return ProjectMember.objects.bulk_create(
+        ProjectMember(portal=world.portal, project=world.project, membership=m) for m in people
+    )
+
+
+def pe3_url(world: World) -> str:
+    return resolve_url(
+        "member-permissions:clone",
+        portal_slug="acme",
+        project_id=world.project.pk,
+        membership_id=world.client.pk,
+    )
+
+
+def targets_message(count: str) -> str:
+    return f"At most 500 people at once: you ticked {count}. Copy to the others in a second step."
+
+
+def copies() -> int:
+    return AuditEvent.objects.filter(action="permission_override.cloned").count()
+
+
+def test_pe3_the_page_copies_to_exactly_500_people_and_refuses_501(
+    world: World, source: ProjectMember
+) -> None:
+    chosen = targets(world, 501)
+    admin = world.client_for(world.admin)
+
+    refused = admin.post(pe3_url(world), {"targets": [t.pk for t in chosen]})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["targets"] == [targets_message("501")]
+    assert PermissionOverride.objects.count() == 1
+    assert copies() == 0
+
+    accepted = admin.post(pe3_url(world), {"targets": [t.pk for t in chosen[:500]]})
+    assert accepted.status_code == 302
+    assert PermissionOverride.objects.count() == 501
+    assert copies() == 500
+
+
+def test_pe3_the_service_copies_to_exactly_500_people(world: World, source: ProjectMember) -> None:
+    chosen = targets(world, 500)
+
+    access_services.member_permissions_clone(source=source, targets=chosen, actor=world.admin.user)
+
+    assert copies() == 500
+
+
+def test_pe3_the_service_refuses_501_people_and_writes_nothing(
+    world: World, source: ProjectMember
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        access_services.member_permissions_clone(
+            source=source, targets=targets(world, 501), actor=world.admin.user
+        )
+
+    assert refused.value.message_dict == {"targets": [targets_message("501")]}
+    assert PermissionOverride.objects.count() == 1
+    assert copies() == 0
+
+
+def test_pe3_the_refusal_reads_in_french(world: World, source: ProjectMember) -> None:
+    with translation.override("fr"), pytest.raises(ValidationError) as refused:
+        access_services.member_permissions_clone(
+            source=source, targets=targets(world, 1200), actor=world.admin.user
+        )
+
+    assert refused.value.message_dict == {
+        "targets": [
+            "Au plus 500\u00a0personnes à la fois\u00a0: vous en avez coché 1\u00a0200. "
+            "Copiez vers les autres dans un second temps."
+        ]
+    }
