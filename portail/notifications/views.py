@@ -47,6 +47,7 @@ def outbox(request: PortalRequest) -> HttpResponse:
             "status": status,
             "filters": filters,
             "counts": counts,
+            "overdue": selectors.overdue_summary(portal=request.portal),
         },
     )
 
