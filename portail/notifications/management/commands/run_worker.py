@@ -29,6 +29,7 @@ from django.db import (
     DatabaseError,
     DataError,
     IntegrityError,
+    InterfaceError,
     NotSupportedError,
     ProgrammingError,
     connections,
@@ -52,11 +53,13 @@ DB_RETRY_FIRST_DELAY = 1.0
 DB_RETRY_MAX_DELAY = 30.0
 # Errors of the query or the data (bugs, not outages): today's behaviour, the worker exits.
 _NOT_AN_OUTAGE = (DataError, IntegrityError, NotSupportedError, ProgrammingError)
+# (InterfaceError, e.g. "connection already closed", is not a DatabaseError in PEP 249.)
+_DATABASE_ERRORS = (DatabaseError, InterfaceError)
 
 
 def is_database_outage(error: BaseException) -> bool:
     """A lost or refused connection (OperationalError, InterfaceError...), not a bad query."""
-    return isinstance(error, DatabaseError) and not isinstance(error, _NOT_AN_OUTAGE)
+    return isinstance(error, _DATABASE_ERRORS) and not isinstance(error, _NOT_AN_OUTAGE)
 
 
 def one_line(error: BaseException) -> str:
@@ -67,20 +70,25 @@ def one_line(error: BaseException) -> str:
 
 def close_connections() -> None:
     """Close this thread's connections; a connection already broken may fail to close."""
-    with contextlib.suppress(DatabaseError):
+    with contextlib.suppress(*_DATABASE_ERRORS):
         connections.close_all()
 
 
-def database_error() -> DatabaseError | None:
+def database_error() -> DatabaseError | InterfaceError | None:
     """None if the default database answers a query now, else why not (closed after)."""
     try:
         with connections["default"].cursor() as cursor:
             cursor.execute("SELECT 1")
         return None
-    except DatabaseError as error:
+    except _DATABASE_ERRORS as error:
         return error
     finally:
         close_connections()
+
+
+def pause(seconds: float) -> None:
+    """Wait between two tries (a signal's handler may end the wait: the worker's exits)."""
+    time.sleep(seconds)
 
 
 def positive_seconds(value: str) -> float:
@@ -102,7 +110,7 @@ class OutboxReaper(threading.Thread):
         while True:
             try:
                 services.outbox_reap()
-            except DatabaseError as error:
+            except _DATABASE_ERRORS as error:
                 if not is_database_outage(error):
                     logger.exception(
                         "Outbox reaper pass failed; trying again in %ss", self.interval
@@ -177,18 +185,18 @@ class Command(DbWorkerCommand):
             try:
                 super().handle(*args, **options)
                 return
-            except DatabaseError as error:
+            except _DATABASE_ERRORS as error:
                 if not is_database_outage(error) or options["reload"]:
                     raise
                 self.wait_for_database(error)
 
-    def wait_for_database(self, error: DatabaseError) -> None:
+    def wait_for_database(self, error: DatabaseError | InterfaceError) -> None:
         delay = DB_RETRY_FIRST_DELAY
-        failure: DatabaseError | None = error
+        failure: DatabaseError | InterfaceError | None = error
         close_connections()
         while failure is not None:
             logger.warning("Database unreachable (%s); retrying in %g s", one_line(failure), delay)
-            time.sleep(delay)
+            pause(delay)
             failure = database_error()
             delay = min(delay * 2, DB_RETRY_MAX_DELAY)
         logger.warning("Database reachable again; the worker resumes")
