@@ -31,6 +31,7 @@ from django.db import (
     transaction,
 )
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+from django_tasks_db.management.commands.db_worker import Worker
 
 from portail.accounts.models import User
 from portail.notifications import services
@@ -297,6 +298,41 @@ def test_the_waits_between_tries_double_from_1_s_up_to_30_s_then_the_loop_resume
     assert lines[-1] == "Database reachable again; the worker resumes"
     assert len(lines) == 8
     assert all(record.exc_info is None for record in caplog.records)
+
+
+def test_a_stop_asked_during_a_task_is_obeyed_when_the_database_then_fails(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def loop(self: object, *args: object, **options: object) -> None:
+        worker = Worker(
+            queue_names=["default"],
+            interval=1,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="w",
+            excluded_queue_names=[],
+        )
+        worker.configure_signals()
+        worker.running = False  # what SIGTERM does while a task runs
+        raise OperationalError("server closed the connection unexpectedly")
+
+    waits: list[float] = []
+    monkeypatch.setattr(DbWorkerCommand, "handle", loop)
+    monkeypatch.setattr(run_worker, "pause", waits.append)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        run_worker.Command().run_until_stopped(reload=False)
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+
+    assert waits == []
+    [record] = caplog.records
+    assert record.getMessage() == (
+        "Database unreachable (server closed the connection unexpectedly); stopping as asked"
+    )
 
 
 @pytest.mark.parametrize("error", [ProgrammingError("no such table"), ValueError("a bug")])

@@ -36,6 +36,7 @@ from django.db import (
 )
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+from django_tasks_db.management.commands.db_worker import Worker
 
 from portail.notifications import services
 
@@ -84,6 +85,13 @@ def database_error() -> DatabaseError | InterfaceError | None:
         return error
     finally:
         close_connections()
+
+
+def stop_requested() -> bool:
+    """Whether SIGINT/SIGTERM reached the Worker (during a task, it only notes the request)."""
+    handler = signal.getsignal(signal.SIGTERM)
+    worker = getattr(handler, "__self__", None)
+    return isinstance(worker, Worker) and not worker.running
 
 
 def pause(seconds: float) -> None:
@@ -188,6 +196,9 @@ class Command(DbWorkerCommand):
             except _DATABASE_ERRORS as error:
                 if not is_database_outage(error) or options["reload"]:
                     raise
+                if stop_requested():
+                    logger.warning("Database unreachable (%s); stopping as asked", one_line(error))
+                    return
                 self.wait_for_database(error)
 
     def wait_for_database(self, error: DatabaseError | InterfaceError) -> None:
