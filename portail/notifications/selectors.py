@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+import datetime as dt
+from typing import NamedTuple
 
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
+
+from portail.notifications import services
 from portail.notifications.models import EmailStatus, OutboundEmail
 from portail.portals.models import Portal
 
@@ -34,3 +39,26 @@ def outbox_status_counts(*, portal: Portal, search: str = "") -> dict[str, int]:
         **{status: Count("pk", filter=found & Q(status=status)) for status in EmailStatus.values},
     )
     return {key: int(value) for key, value in counts.items()}
+
+
+class OverdueSummary(NamedTuple):
+    number: int  # how many emails
+    since: dt.datetime | None  # when the oldest of them was due
+
+
+def overdue_after() -> dt.timedelta:
+    """How long a due email may stay queued before the worker is presumed down.
+
+    The reaper's threshold for a lost task: past it, even a reaped email would
+    have been sent again if a worker were running.
+    """
+    return services.REAP_LOST_AFTER
+
+
+def overdue_summary(*, portal: Portal, now: dt.datetime | None = None) -> OverdueSummary:
+    """The portal's queued emails due for longer than `overdue_after()`, in one query."""
+    now = now or timezone.now()
+    overdue = OutboundEmail.objects.filter(
+        portal=portal, status=EmailStatus.QUEUED, next_attempt_at__lt=now - overdue_after()
+    ).aggregate(count=Count("pk"), since=Min("next_attempt_at"))
+    return OverdueSummary(number=int(overdue["count"]), since=overdue["since"])

@@ -52,6 +52,7 @@ def outbox(request: PortalRequest) -> HttpResponse:
             "filter_form": wanted.form,
             "filters": filters,
             "counts": counts,
+            "overdue": selectors.overdue_summary(portal=request.portal),
         },
     )
 

@@ -4,22 +4,39 @@ It is django-tasks-db's `db_worker` (same options, same loop: its `Worker`
 class), with one addition: a reaper thread that calls
 `notifications.services.outbox_reap` every `OUTBOX_REAP_INTERVAL` seconds,
 because the outbox row, not the task queue, is the source of truth.
+
+A database outage does not stop it: when the database cannot be reached, the
+worker closes its connections, logs one line per try (no traceback), waits
+1 s, 2 s, 4 s... (at most DB_RETRY_MAX_DELAY), and resumes its loop once the
+database answers again. The reaper logs one line and tries again at its next pass.
+SMTP outages are the outbox's business: the email stays queued and is retried.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import signal
 import threading
+import time
 from argparse import ArgumentParser, ArgumentTypeError
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    NotSupportedError,
+    ProgrammingError,
+    connections,
+)
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+from django_tasks_db.management.commands.db_worker import Worker
 
 from portail.notifications import services
 
@@ -30,6 +47,56 @@ REAPER_STOP_TIMEOUT = 30.0
 _WORKER_SIGNALS = [signal.SIGINT, signal.SIGTERM]
 if hasattr(signal, "SIGQUIT"):
     _WORKER_SIGNALS.append(signal.SIGQUIT)
+
+
+# Waits between two tries when the database is unreachable: 1 s, doubling, at most this.
+DB_RETRY_FIRST_DELAY = 1.0
+DB_RETRY_MAX_DELAY = 30.0
+# Errors of the query or the data (bugs, not outages): today's behaviour, the worker exits.
+_NOT_AN_OUTAGE = (DataError, IntegrityError, NotSupportedError, ProgrammingError)
+# (InterfaceError, e.g. "connection already closed", is not a DatabaseError in PEP 249.)
+_DATABASE_ERRORS = (DatabaseError, InterfaceError)
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """A lost or refused connection (OperationalError, InterfaceError...), not a bad query."""
+    return isinstance(error, _DATABASE_ERRORS) and not isinstance(error, _NOT_AN_OUTAGE)
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of the error's message (a driver's message can span several)."""
+    lines = str(error).strip().splitlines()
+    return (lines[0].strip() if lines else type(error).__name__)[:200]
+
+
+def close_connections() -> None:
+    """Close this thread's connections; a connection already broken may fail to close."""
+    with contextlib.suppress(*_DATABASE_ERRORS):
+        connections.close_all()
+
+
+def database_error() -> DatabaseError | InterfaceError | None:
+    """None if the default database answers a query now, else why not (closed after)."""
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return None
+    except _DATABASE_ERRORS as error:
+        return error
+    finally:
+        close_connections()
+
+
+def stop_requested() -> bool:
+    """Whether SIGINT/SIGTERM reached the Worker (during a task, it only notes the request)."""
+    handler = signal.getsignal(signal.SIGTERM)
+    worker = getattr(handler, "__self__", None)
+    return isinstance(worker, Worker) and not worker.running
+
+
+def pause(seconds: float) -> None:
+    """Wait between two tries (a signal's handler may end the wait: the worker's exits)."""
+    time.sleep(seconds)
 
 
 def positive_seconds(value: str) -> float:
@@ -51,11 +118,22 @@ class OutboxReaper(threading.Thread):
         while True:
             try:
                 services.outbox_reap()
+            except _DATABASE_ERRORS as error:
+                if not is_database_outage(error):
+                    logger.exception(
+                        "Outbox reaper pass failed; trying again in %ss", self.interval
+                    )
+                else:
+                    logger.warning(
+                        "Outbox reaper: database unreachable (%s); trying again in %ss",
+                        one_line(error),
+                        self.interval,
+                    )
             except Exception:
                 logger.exception("Outbox reaper pass failed; trying again in %ss", self.interval)
             finally:
                 # This thread's own connection: don't hold one open between passes.
-                connections.close_all()
+                close_connections()
             if self._stopping.wait(self.interval):
                 return
 
@@ -97,9 +175,39 @@ class Command(DbWorkerCommand):
                 # (Under --reload the parent process only restarts the child, which reaps.)
                 reaper = OutboxReaper(interval=reap_interval)
                 reaper.start()
-            super().handle(*args, **options)
+            self.run_until_stopped(*args, **options)
         finally:
             if reaper is not None:
                 reaper.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    def run_until_stopped(self, *args: Any, **options: Any) -> None:
+        """db_worker's loop, started again whenever a database outage ends it.
+
+        While the database is unreachable: one log line per try, waits doubling
+        from DB_RETRY_FIRST_DELAY to DB_RETRY_MAX_DELAY. SIGINT/SIGTERM during a
+        wait exits at once (the Worker's handler exits when no task is running).
+        """
+        while True:
+            try:
+                super().handle(*args, **options)
+                return
+            except _DATABASE_ERRORS as error:
+                if not is_database_outage(error) or options["reload"]:
+                    raise
+                if stop_requested():
+                    logger.warning("Database unreachable (%s); stopping as asked", one_line(error))
+                    return
+                self.wait_for_database(error)
+
+    def wait_for_database(self, error: DatabaseError | InterfaceError) -> None:
+        delay = DB_RETRY_FIRST_DELAY
+        failure: DatabaseError | InterfaceError | None = error
+        close_connections()
+        while failure is not None:
+            logger.warning("Database unreachable (%s); retrying in %g s", one_line(failure), delay)
+            pause(delay)
+            failure = database_error()
+            delay = min(delay * 2, DB_RETRY_MAX_DELAY)
+        logger.warning("Database reachable again; the worker resumes")
