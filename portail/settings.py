@@ -206,6 +206,14 @@ LOCKOUT_ACCOUNT_FAILURE_LIMIT = env.int("LOCKOUT_ACCOUNT_FAILURE_LIMIT", default
 if min(AXES_FAILURE_LIMIT, LOCKOUT_ADDRESS_FAILURE_LIMIT, LOCKOUT_ACCOUNT_FAILURE_LIMIT) < 1:
     raise ImproperlyConfigured("The sign-in failure limits must be at least 1.")
 AXES_COOLOFF_TIME = 1  # hours
+# Successful sign-ins (axes' AccessLog) are the "addresses this account signed in from"
+# history that limit 3 above spares: `manage.py housekeeping` keeps them this many days,
+# so that a person's usual office or home stays known between two rare visits.
+LOCKOUT_HISTORY_DAYS = env.int("LOCKOUT_HISTORY_DAYS", default=90)
+if LOCKOUT_HISTORY_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"LOCKOUT_HISTORY_DAYS must be at least 1 (days), not {LOCKOUT_HISTORY_DAYS}."
+    )
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
@@ -276,6 +284,21 @@ if OUTBOX_STUCK_MINUTES * 60 <= EMAIL_TIMEOUT:
     raise ImproperlyConfigured(
         f"OUTBOX_STUCK_MINUTES ({OUTBOX_STUCK_MINUTES} min) must be longer than "
         f"EMAIL_TIMEOUT ({EMAIL_TIMEOUT} s), or a slow send is queued again while in flight."
+    )
+
+# `manage.py housekeeping` (and the worker, daily) deletes the emails in a final state
+# (sent, failed, cancelled) written more than OUTBOX_KEEP_DAYS ago, bodies included, and
+# the finished task rows more than TASK_RESULTS_KEEP_DAYS old. Queued and sending emails
+# are never deleted, whatever their age.
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=90)
+if OUTBOX_KEEP_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"OUTBOX_KEEP_DAYS must be at least 1 (days), not {OUTBOX_KEEP_DAYS}."
+    )
+TASK_RESULTS_KEEP_DAYS = env.int("TASK_RESULTS_KEEP_DAYS", default=7)
+if TASK_RESULTS_KEEP_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"TASK_RESULTS_KEEP_DAYS must be at least 1 (days), not {TASK_RESULTS_KEEP_DAYS}."
     )
 
 # Background work: django-tasks with the database as the queue (`manage.py run_worker`).

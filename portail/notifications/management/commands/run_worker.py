@@ -3,7 +3,8 @@
 It is django-tasks-db's `db_worker` (same options, same loop: its `Worker`
 class), with one addition: a reaper thread that calls
 `notifications.services.outbox_reap` every `OUTBOX_REAP_INTERVAL` seconds,
-because the outbox row, not the task queue, is the source of truth.
+because the outbox row, not the task queue, is the source of truth. The same
+thread runs `manage.py housekeeping` once a day (HOUSEKEEPING_EVERY).
 
 A database outage does not stop it: when the database cannot be reached, the
 worker closes its connections, logs one line per try (no traceback), waits
@@ -15,6 +16,7 @@ SMTP outages are the outbox's business: the email stays queued and is retried.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import math
 import os
@@ -22,7 +24,8 @@ import signal
 import threading
 import time
 from argparse import ArgumentParser, ArgumentTypeError
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db import (
@@ -38,10 +41,17 @@ from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
 
-from portail.notifications import services
+from portail.notifications import housekeeping, services
 
 logger = logging.getLogger(__name__)
 
+# The reaper's daily housekeeping pass (portail.notifications.housekeeping): right
+# after the first reap that succeeds, then once every HOUSEKEEPING_EVERY. The last run
+# is remembered in memory, per worker: with several workers it runs in each, which is
+# harmless (housekeeping is idempotent, and a pass that finds nothing old is a few
+# indexed queries), and needs no shared "who runs today" row that could be left claimed
+# by a worker killed mid-pass.
+HOUSEKEEPING_EVERY = dt.timedelta(days=1)
 # How long shutdown waits for a reaper pass in progress (the thread is a daemon anyway).
 REAPER_STOP_TIMEOUT = 30.0
 _WORKER_SIGNALS = [signal.SIGINT, signal.SIGTERM]
@@ -107,35 +117,77 @@ def positive_seconds(value: str) -> float:
 
 
 class OutboxReaper(threading.Thread):
-    """Runs `outbox_reap` now, then every `interval` seconds, until `stop()`."""
+    """Runs `outbox_reap` now, then every `interval` seconds, until `stop()`; and,
+    after a reap that succeeded, `housekeeping_run` when a day has passed since its
+    last run (HOUSEKEEPING_EVERY; `clock` is time.monotonic, replaced in tests)."""
 
-    def __init__(self, *, interval: float) -> None:
+    def __init__(
+        self,
+        *,
+        interval: float,
+        housekeeping_every: dt.timedelta = HOUSEKEEPING_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(name="outbox-reaper", daemon=True)
         self.interval = interval
+        self.housekeeping_every = housekeeping_every.total_seconds()
+        self.clock = clock
+        self.housekept_at: float | None = None
         self._stopping = threading.Event()
 
     def run(self) -> None:
         while True:
-            try:
-                services.outbox_reap()
-            except _DATABASE_ERRORS as error:
-                if not is_database_outage(error):
-                    logger.exception(
-                        "Outbox reaper pass failed; trying again in %ss", self.interval
-                    )
-                else:
-                    logger.warning(
-                        "Outbox reaper: database unreachable (%s); trying again in %ss",
-                        one_line(error),
-                        self.interval,
-                    )
-            except Exception:
-                logger.exception("Outbox reaper pass failed; trying again in %ss", self.interval)
-            finally:
-                # This thread's own connection: don't hold one open between passes.
-                close_connections()
+            self.run_pass()
             if self._stopping.wait(self.interval):
                 return
+
+    def run_pass(self) -> None:
+        """One reap, then the housekeeping if it is due, and only when the reap worked
+        (with the database down it would fail too). A housekeeping pass stopped by a
+        database outage is tried again at the next pass; one that fails otherwise (a
+        bug: its traceback is logged) waits for the next day, not to log it every pass."""
+        if self.guarded("Outbox reaper", services.outbox_reap) != "done":
+            return
+        if not self.housekeeping_due():
+            return
+        outcome = self.guarded(
+            "Housekeeping",
+            housekeeping.housekeeping_run,
+            bug_retry=f"{self.housekeeping_every:g}s",
+        )
+        if outcome != "outage":
+            self.housekept_at = self.clock()
+
+    def housekeeping_due(self) -> bool:
+        return (
+            self.housekept_at is None or self.clock() - self.housekept_at >= self.housekeeping_every
+        )
+
+    def guarded(
+        self, name: str, work: Callable[[], object], *, bug_retry: str | None = None
+    ) -> Literal["done", "outage", "failed"]:
+        """Run `work`; log a failure: one line for a database outage (tried again next
+        pass), the traceback otherwise (tried again in `bug_retry`, default next pass)."""
+        next_pass = f"{self.interval}s"
+        try:
+            work()
+            return "done"
+        except _DATABASE_ERRORS as error:
+            if is_database_outage(error):
+                logger.warning(
+                    "%s: database unreachable (%s); trying again in %s",
+                    name,
+                    one_line(error),
+                    next_pass,
+                )
+                return "outage"
+            logger.exception("%s pass failed; trying again in %s", name, bug_retry or next_pass)
+        except Exception:
+            logger.exception("%s pass failed; trying again in %s", name, bug_retry or next_pass)
+        finally:
+            # This thread's own connection: don't hold one open between passes.
+            close_connections()
+        return "failed"
 
     def stop(self, timeout: float = REAPER_STOP_TIMEOUT) -> None:
         self._stopping.set()
