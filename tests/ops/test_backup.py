@@ -219,6 +219,47 @@ def test_backup_into_a_folder_that_cannot_be_made_is_a_clear_error(
     assert not (var / "backups").exists()
 
 
+def test_backup_of_a_missing_database_is_a_clear_error_leaving_no_file(tmp_path: Path) -> None:
+    result = manage(tmp_path, "backup")
+
+    assert result.returncode != 0
+    assert f"The database {tmp_path / 'portail.sqlite3'} does not exist." in result.stderr
+    assert list((tmp_path / "backups").iterdir()) == []
+
+
+@pytest.mark.parametrize(("typed", "restored"), [("no", False), ("yes", True)])
+def test_restore_on_a_terminal_asks_to_type_yes(var: Path, typed: str, restored: bool) -> None:
+    db = var / "portail.sqlite3"
+    backup = ok(var, "backup").split()[0]
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE clients_clientcompany SET name = name || ' (renamed)'")
+    conn.close()
+    changed = company_names(db)
+    env = {k: v for k, v in os.environ.items() if k not in {*NOT_INHERITED, "DATABASE_URL"}}
+    env["PORTAIL_VAR_DIR"] = str(var)
+    main, terminal = os.openpty()
+    try:
+        os.write(main, f"{typed}\n".encode())
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "restore", backup],
+            env=env,
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        os.close(main)
+
+    assert "Type yes" in result.stdout
+    assert (result.returncode == 0) is restored
+    assert (company_names(db) != changed) is restored
+    if not restored:
+        assert "Restore cancelled; nothing was changed." in result.stderr
+
+
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_backup_and_restore_with_pg_dump(tmp_path: Path) -> None:
     if connection.vendor != "postgresql":
@@ -251,3 +292,35 @@ def test_restore_of_an_sqlite_backup_on_postgresql_is_refused(tmp_path: Path) ->
     wrong.write_bytes(b"SQLite format 3\x00" + bytes(100))
     with pytest.raises(BackupError, match="is a SQLite backup; this installation uses PostgreSQL"):
         restore(source=wrong)
+
+
+@pytest.mark.django_db
+def test_postgresql_backup_without_pg_dump_names_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite backups need no outside tool")
+    from portail.ops.backup import BackupError, backup
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(BackupError, match="pg_dump was not found on PATH"):
+        backup(to=tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_postgresql_backup_that_pg_dump_fails_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: the SQLite failures are tested above")
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not on PATH (install postgresql-client)")
+    from django.db import connections
+
+    from portail.ops.backup import BackupError, backup
+
+    monkeypatch.setitem(connections["default"].settings_dict, "NAME", "portail_no_such_database")
+    with pytest.raises(BackupError, match=r"pg_dump failed: .*portail_no_such_database"):
+        backup(to=tmp_path)
+    assert list(tmp_path.iterdir()) == []
