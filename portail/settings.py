@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "portail.notifications",
     "portail.audit",
     "portail.demo",
+    "portail.ops",
 ]
 
 MIDDLEWARE = [

@@ -46,6 +46,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "access": ("portail.clients", "portail.demo"),
     "clients": ("portail.demo",),
     "projects": ("portail.clients", "portail.demo"),
+    "ops": ("portail.demo",),
 }
 
 
