@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from portail.access import services
 from portail.access.portal import PortalAction, portal_permission
-from portail.portals import selectors, services
+from portail.portals import selectors
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Membership, MembershipStatus
 

@@ -34,6 +34,7 @@ from portail.access.catalogue import (
 from portail.access.member_selectors import CUSTOMISABLE_STATUSES
 from portail.access.models import BUILTIN_PROFILE_NAME, ClientProfile, PermissionOverride
 from portail.access.rules import profile_permissions
+from portail.accounts.lockout import signin_failures_clear
 from portail.accounts.models import User
 from portail.audit.services import audit_log
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
@@ -604,3 +605,25 @@ def portal_security_update(
         after={"require_staff_two_factor": require_staff_two_factor},
     )
     return portal
+
+
+# Sign-in lock-out, as portal admins see it (the policy: portail.accounts.lockout). It lives
+# here, not in portals, because it is audited and portals sits below audit.
+
+
+@transaction.atomic
+def membership_signin_unlock(*, membership: Membership, actor: User | None) -> int:
+    """Let a member of the portal sign in again at once: forget their sign-in failures
+    (from every address); how many there were. Recorded in the portal's audit log
+    when there was something to forget."""
+    failures = signin_failures_clear(username=membership.user.email)
+    if not failures:
+        return 0
+    audit_log(
+        portal=membership.portal,
+        actor=actor,
+        action="member.signin_unlocked",
+        target=membership,
+        before={"signin_failures": failures},
+    )
+    return failures

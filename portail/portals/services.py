@@ -14,10 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portail.accounts.lockout import signin_failures_clear
 from portail.accounts.models import User, normalize_email
 from portail.accounts.sessions import user_sessions_end
-from portail.audit.services import audit_log
 from portail.portals.models import (
     Membership,
     MembershipKind,
@@ -158,21 +156,3 @@ def sessions_end_if_no_portal_left(*, user: User) -> None:
     """
     if not Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).exists():
         user_sessions_end(user=user)
-
-
-@transaction.atomic
-def membership_signin_unlock(*, membership: Membership, actor: User | None) -> int:
-    """Let a member of the portal sign in again at once: forget their sign-in failures
-    (from every address); how many there were. Recorded in the portal's audit log
-    when there was something to forget."""
-    failures = signin_failures_clear(username=membership.user.email)
-    if not failures:
-        return 0
-    audit_log(
-        portal=membership.portal,
-        actor=actor,
-        action="member.signin_unlocked",
-        target=membership,
-        before={"signin_failures": failures},
-    )
-    return failures
