@@ -202,6 +202,16 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor_verify.html", {"form": form})
 
 
+def _change_refused(request: HttpRequest, user: User) -> HttpResponse | None:
+    """Why a change to two-factor sign-in cannot even be asked for: it is off (back to
+    its page), or the person is locked out (the lock-out page); None when it can."""
+    if not twofactor.two_factor_enabled(user=user):
+        return redirect("accounts:two-factor")
+    if not AxesProxyHandler.is_allowed(request, _credentials(user)):
+        return _locked_out(request, user)
+    return None
+
+
 def _confirmed_change(request: HttpRequest) -> tuple[PasswordOrCodeForm, bool]:
     """The password-or-code form of a change; True when it was posted and is right."""
     user: User = request.user  # type: ignore[assignment]
@@ -220,10 +230,9 @@ def _confirmed_change(request: HttpRequest) -> tuple[PasswordOrCodeForm, bool]:
 @get_or_post
 def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    if not twofactor.two_factor_enabled(user=user):
-        return redirect("accounts:two-factor")
-    if not AxesProxyHandler.is_allowed(request, _credentials(user)):
-        return _locked_out(request, user)
+    refused = _change_refused(request, user)
+    if refused is not None:
+        return refused
     form, confirmed = _confirmed_change(request)
     if confirmed:
         codes = twofactor.recovery_codes_regenerate(user=user)
@@ -236,10 +245,9 @@ def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
 @get_or_post
 def two_factor_disable(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    if not twofactor.two_factor_enabled(user=user):
-        return redirect("accounts:two-factor")
-    if not AxesProxyHandler.is_allowed(request, _credentials(user)):
-        return _locked_out(request, user)
+    refused = _change_refused(request, user)
+    if refused is not None:
+        return refused
     form, confirmed = _confirmed_change(request)
     if confirmed:
         twofactor.two_factor_disable(user=user)
