@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings
 
 from portail.accounts.models import User
-from portail.notifications import delivery, tasks
+from portail.notifications import delivery, services, tasks
 from portail.notifications.delivery import Outcome, backoff_delay, classify_error
 from portail.notifications.models import EmailStatus, OutboundEmail
 from tests.notifications.conftest import RecordingHandler, queue_reset_email
@@ -259,3 +259,24 @@ def test_the_recorded_error_is_one_short_line() -> None:
     assert "\n" not in text
     assert len(text) == delivery.LAST_ERROR_MAX_LENGTH
     assert text.startswith("451 first line second line")
+
+
+def test_a_worker_lost_after_the_server_accepted_sends_a_second_copy_with_the_same_message_id(
+    smtp_server: RecordingHandler, person: User, settings: Settings
+) -> None:
+    """The known window (SECURITY.md, "Email goes out exactly once"), made to happen."""
+    email = queue_reset_email(person)
+    claimed = delivery.email_claim(email_id=email.pk)
+    assert claimed is not None
+    delivery._send(claimed, text=claimed.body_text, html=claimed.body_html)
+    # The worker dies here: the server has the message, the row still says "sending".
+    later = timezone.now() + dt.timedelta(minutes=settings.OUTBOX_STUCK_MINUTES + 1)
+    assert services.outbox_reap(now=later) == 1
+    make_due(email)
+
+    assert delivery.email_attempt(email_id=email.pk).outcome == Outcome.SENT
+
+    first, second = smtp_server.messages
+    assert first["Message-ID"] == second["Message-ID"]  # a receiver can drop the copy
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (EmailStatus.SENT, 2)
