@@ -133,7 +133,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "portail.portals.context_processors.portal",
-                "portail.access.context_processors.abilities",
+                "portail.portals.context_processors.abilities",
             ],
         },
     }

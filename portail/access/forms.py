@@ -16,13 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from portail.access.catalogue import (
     ACTION_LABELS,
     LEVEL_LABELS,
-    MODULES,
     Action,
     Level,
     Module,
     client_actions,
     is_levelled,
     levels_for,
+    modules,
 )
 from portail.access.member_selectors import GRID_ACTIONS as GRID_ACTIONS
 from portail.access.models import ClientProfile
@@ -107,7 +107,7 @@ class PermissionGridForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.codes: dict[str, str] = {}
-        for module in MODULES:
+        for module in modules():
             for action in client_actions(module):
                 code = f"{module.key}.{action}"
                 name = field_name(code)
@@ -132,7 +132,7 @@ class PermissionGridForm(forms.Form):
 
     def rows(self) -> list[GridRow]:
         rows = []
-        for module in MODULES:
+        for module in modules():
             offered = client_actions(module)
             cells: list[tuple[Promise, forms.BoundField | None]] = [
                 (

@@ -10,13 +10,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from portail.access import services
-from portail.access.portal import PortalAction, portal_permission
+from portail.access.permissions import UNLOCK_SIGNIN
 from portail.portals import selectors
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Membership, MembershipStatus
+from portail.portals.roles import portal_permission
 
 
-@portal_permission(PortalAction.UNLOCK_SIGNIN)
+@portal_permission(UNLOCK_SIGNIN)
 @require_safe
 def people(request: PortalRequest) -> HttpResponse:
     return render(
@@ -26,7 +27,7 @@ def people(request: PortalRequest) -> HttpResponse:
     )
 
 
-@portal_permission(PortalAction.UNLOCK_SIGNIN)
+@portal_permission(UNLOCK_SIGNIN)
 @require_POST
 def unlock(request: PortalRequest, membership_id: int) -> HttpResponse:
     """Only a person of this portal (not removed): anyone else is 404."""

@@ -19,15 +19,15 @@ from django.utils.translation import gettext_lazy as _
 from portail.access.catalogue import (
     ACTION_LABELS,
     LEVEL_LABELS,
-    MODULES,
     Action,
     Level,
     Module,
     client_actions,
     is_levelled,
+    modules,
 )
 from portail.access.models import PermissionOverride
-from portail.access.rules import NOTHING, PermissionSet, profile_permissions
+from portail.access.rules import PermissionSet, nothing, profile_permissions
 from portail.portals.models import MembershipKind, MembershipStatus, Portal
 from portail.projects.models import Project, ProjectMember
 
@@ -90,7 +90,7 @@ def override_of(member: ProjectMember) -> PermissionOverride | None:
 def profile_set(member: ProjectMember) -> PermissionSet:
     """What the member's client profile grants (PE1): what they have without a customisation."""
     profile = member.membership.client_profile
-    return profile_permissions(profile.permissions) if profile is not None else dict(NOTHING)
+    return profile_permissions(profile.permissions) if profile is not None else nothing()
 
 
 def effective_set(member: ProjectMember) -> PermissionSet:
@@ -161,7 +161,7 @@ class PermissionDiff:
                     for action in GRID_ACTIONS
                 ],
             )
-            for module in MODULES
+            for module in modules()
         ]
 
 
@@ -179,7 +179,7 @@ def permission_diff(member: ProjectMember) -> PermissionDiff:
                 profile_level=profile[f"{module.key}.{action}"],
                 level=effective[f"{module.key}.{action}"],
             )
-            for module in MODULES
+            for module in modules()
             for action in client_actions(module)
         ]
     )

@@ -21,11 +21,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from portail.access import member_selectors as selectors
 from portail.access import services
-from portail.access.catalogue import ACTION_LABELS, PROJECT_EDIT
+from portail.access.catalogue import ACTION_LABELS
 from portail.access.decorators import project_permission
 from portail.access.forms import GRID_ACTIONS, CloneForm, PermissionGridForm
 from portail.portals.decorators import PortalRequest
 from portail.projects.models import Project, ProjectMember
+from portail.projects.permissions import PROJECT_EDIT
 from portail.web import apply_service_errors, get_or_post, posted
 
 

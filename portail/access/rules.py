@@ -19,23 +19,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from portail.access.catalogue import (
-    CLIENT_CODES,
-    CODES,
-    PROJECT_EDIT,
-    Action,
-    Level,
-    is_levelled,
-    split,
-)
+from portail.access.catalogue import Action, Level, Module, client_codes, codes, is_levelled, split
 from portail.portals.models import Membership
 from portail.projects.models import Project, ProjectMember, ProjectStatus
+from portail.projects.permissions import PROJECT_EDIT
+from portail.registry import registry
 
 PermissionSet = dict[str, Level]
 LEVELS = frozenset(level.value for level in Level)
 
-FULL: PermissionSet = {code: Level.ALL for code in CODES}
-NOTHING: PermissionSet = {code: Level.NONE for code in CODES}
+
+def full() -> PermissionSet:
+    """Every code of every registered module, at `all`."""
+    return dict.fromkeys(codes(), Level.ALL)
+
+
+def nothing() -> PermissionSet:
+    """Every code of every registered module, at `none`."""
+    return dict.fromkeys(codes(), Level.NONE)
 
 
 _UNRESOLVED = object()
@@ -76,15 +77,10 @@ def permissions(membership: Membership | None, project: Project) -> PermissionSe
     return resolved
 
 
-# What stays allowed in an archived project: seeing it, and (staff) managing it.
-_KEPT_WHEN_ARCHIVED = frozenset(
-    code for code in CODES if split(code)[1] == Action.VIEW or code == PROJECT_EDIT
-)
-
-
 def _read_only(resolved: PermissionSet) -> PermissionSet:
+    """What stays allowed in an archived project: seeing it, and (staff) managing it."""
     return {
-        code: level if code in _KEPT_WHEN_ARCHIVED else Level.NONE
+        code: level if split(code)[1] == Action.VIEW or code == PROJECT_EDIT else Level.NONE
         for code, level in resolved.items()
     }
 
@@ -97,19 +93,19 @@ def _permissions(membership: Membership | None, project: Project) -> PermissionS
     profile's set (PE1), read live so a profile edit applies at once (PE6).
     """
     if membership is None or not membership.is_active or membership.portal_id != project.portal_id:
-        return dict(NOTHING)
+        return nothing()
     if membership.is_staff:
         if membership.sees_all_projects:
-            return dict(FULL)
+            return full()
         is_member, _override = _membership_in(membership, project)
-        return dict(FULL) if is_member else dict(NOTHING)
+        return full() if is_member else nothing()
     is_member, override = _membership_in(membership, project)
     if not is_member:
-        return dict(NOTHING)
+        return nothing()
     if override is not None:
         return profile_permissions(override)
     profile = membership.client_profile
-    return profile_permissions(profile.permissions) if profile is not None else dict(NOTHING)
+    return profile_permissions(profile.permissions) if profile is not None else nothing()
 
 
 def profile_permissions(stored: dict[str, str]) -> PermissionSet:
@@ -118,9 +114,9 @@ def profile_permissions(stored: dict[str, str]) -> PermissionSet:
     Codes no longer in the catalogue, and staff-only codes, are ignored; a level the
     code does not take (`own` on `add`) counts as `none`.
     """
-    resolved = dict(NOTHING)
+    resolved = nothing()
     for code, value in stored.items():
-        if code not in CLIENT_CODES or value not in LEVELS:
+        if code not in client_codes() or value not in LEVELS:
             continue
         level = Level(value)
         if level == Level.OWN and not is_levelled(code):
@@ -139,21 +135,22 @@ def can(
 ) -> bool:
     """May this person do `code` (e.g. "tasks.edit") in this project, on `obj` if given?
 
-    `own` levels allow an object the person added (`created_by`) or is assigned to.
+    `own` levels allow an object that is the person's own by one of the fields its
+    module declares (`own_fields`: who added it, who it is assigned to).
     Pass `perms` when they are already resolved for this project, to save a query.
     """
-    split(code)  # fails loudly on a code not in the catalogue
+    module, _ability = registry.split(code)  # fails loudly on a code not in the catalogue
     level = (perms if perms is not None else permissions(membership, project)).get(code, Level.NONE)
     if level == Level.ALL:
         return True
     if level == Level.OWN and membership is not None:
-        if obj is None:
-            return True
-        return membership.pk in (
-            getattr(obj, "created_by_id", None),
-            getattr(obj, "assignee_id", None),
-        )
+        return obj is None or is_own(module, obj, membership)
     return False
+
+
+def is_own(module: Module, obj: Any, membership: Membership) -> bool:
+    """Is this row of `module` the person's own (added by them, assigned to them, ...)?"""
+    return any(getattr(obj, f"{name}_id", None) == membership.pk for name in module.own_fields)
 
 
 def abilities(
@@ -166,5 +163,5 @@ def abilities(
     """
     resolved = perms if perms is not None else permissions(membership, project)
     return {
-        code.replace(".", "_"): can(membership, project, code, perms=resolved) for code in CODES
+        code.replace(".", "_"): can(membership, project, code, perms=resolved) for code in codes()
     }

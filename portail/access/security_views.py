@@ -10,13 +10,14 @@ from django.utils.translation import gettext as _
 
 from portail.access import services
 from portail.access.forms import PortalSecurityForm
-from portail.access.portal import PortalAction, portal_permission
+from portail.access.permissions import MANAGE_SECURITY
 from portail.accounts.twofactor import session_verified, two_factor_enabled
 from portail.portals.decorators import PortalRequest
+from portail.portals.roles import portal_permission
 from portail.web import get_or_post, posted
 
 
-@portal_permission(PortalAction.MANAGE_SECURITY)
+@portal_permission(MANAGE_SECURITY)
 @get_or_post
 def security(request: PortalRequest) -> HttpResponse:
     portal = request.portal

@@ -28,16 +28,11 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 
 from portail.access import rules
-from portail.access.catalogue import (
-    MILESTONES_VIEW,
-    PROJECT_VIEW,
-    TASKS_VIEW,
-    USERS_VIEW,
-    Level,
-)
+from portail.access.catalogue import Action, Level, Module
 from portail.access.models import PermissionOverride
-from portail.portals.models import Membership, MembershipKind, MembershipStatus
-from portail.projects.models import Milestone, Project, ProjectMember, Task
+from portail.portals.models import Membership
+from portail.projects.models import Project, ProjectMember
+from portail.projects.permissions import PROJECT_VIEW
 
 SEEN = (Level.OWN.value, Level.ALL.value)
 
@@ -82,52 +77,45 @@ def visible_projects(membership: Membership) -> QuerySet[Project]:
     return qs.filter(Exists(allowed))
 
 
-def _level(membership: Membership, project: Project, code: str) -> Level:
-    return rules.permissions(membership, project).get(code, Level.NONE)
+def own_rows(module: Module, membership: Membership) -> Q:
+    """SQL: the rows of `module` that are this person's own (its `own_fields`)."""
+    condition = Q(pk__in=[])
+    for name in module.own_fields:
+        condition |= Q(**{name: membership})
+    return condition
 
 
-def visible_milestones(membership: Membership, project: Project) -> QuerySet[Milestone]:
-    """The project's milestones this person may see: staff all of them; a client user
-    the client-visible ones, or only those they added at the `own` level."""
-    qs = Milestone.objects.filter(portal_id=membership.portal_id, project=project)
-    if membership.is_staff:
-        return qs
-    level = _level(membership, project, MILESTONES_VIEW)
-    if level == Level.ALL:
-        return qs.filter(client_visible=True)
-    if level == Level.OWN:
-        return qs.filter(client_visible=True, created_by=membership)
-    return qs.none()
+def visible(
+    membership: Membership,
+    project: Project,
+    module: Module,
+    *,
+    perms: rules.PermissionSet | None = None,
+) -> QuerySet[Any]:
+    """The rows of `module` in this project that this person may see.
 
-
-def visible_tasks(membership: Membership, project: Project) -> QuerySet[Task]:
-    """The project's tasks this person may see: staff all of them; a client user the
-    client-visible ones, or at the `own` level those they added or are assigned to."""
-    qs = Task.objects.filter(portal_id=membership.portal_id, project=project)
-    if membership.is_staff:
-        return qs
-    level = _level(membership, project, TASKS_VIEW)
-    if level == Level.ALL:
-        return qs.filter(client_visible=True)
-    if level == Level.OWN:
-        return qs.filter(Q(created_by=membership) | Q(assignee=membership), client_visible=True)
-    return qs.none()
-
-
-def visible_project_members(membership: Membership, project: Project) -> QuerySet[ProjectMember]:
-    """The people of a project the person may see. Staff see all of them; a client user
-    with `users.view` sees the project's active staff and the people of their own
-    company, never another client company's (CX3)."""
-    qs = ProjectMember.objects.filter(portal_id=membership.portal_id, project=project)
-    if membership.is_staff:
-        return qs
-    if _level(membership, project, USERS_VIEW) == Level.NONE:
-        return qs.none()
-    return qs.filter(
-        Q(membership__kind=MembershipKind.STAFF)
-        | Q(membership__client_company_id=membership.client_company_id),
-        membership__status=MembershipStatus.ACTIVE,
+    Staff: all of them. A client user, at their level for `<module>.view` in the project
+    (their customisation there, else their profile): nothing at `none`; else only the
+    rows shown to clients (the module's `client_visible` field), narrowed by the
+    module's own rule for clients (`client_rows`), and at `own` only their own rows.
+    Pass `perms` when the page resolved them already (the gate did).
+    """
+    rows: QuerySet[Any] = module.model.objects.filter(
+        portal_id=membership.portal_id, project=project
     )
+    if membership.is_staff:
+        return rows
+    resolved = perms if perms is not None else rules.permissions(membership, project)
+    level = resolved.get(module.code(Action.VIEW), Level.NONE)
+    if level == Level.NONE:
+        return rows.none()
+    if module.client_visible:
+        rows = rows.filter(**{module.client_visible: True})
+    if module.client_rows is not None:
+        rows = module.client_rows(rows, membership)
+    if level == Level.OWN:
+        rows = rows.filter(own_rows(module, membership))
+    return rows
 
 
 # Across projects ----------------------------------------------------------------------
@@ -163,38 +151,27 @@ def _client_level(membership: Membership, code: str, project_id: OuterRef) -> Ex
     )
 
 
-def _everywhere(membership: Membership, qs: QuerySet[Any], code: str, own: Q) -> QuerySet[Any]:
-    """Rows of `qs` (milestones or tasks of the portal) the person may see, in any project."""
-    qs = qs.filter(portal_id=membership.portal_id)
+def visible_everywhere(membership: Membership, module: Module) -> QuerySet[Any]:
+    """Every row of `module` this person may see, in every project they may see: what
+    `visible` gives project by project, in one queryset (for counts)."""
+    rows: QuerySet[Any] = module.model.objects.filter(portal_id=membership.portal_id)
     if not membership.is_active:
-        return qs.none()
+        return rows.none()
     if membership.is_staff:
         if membership.sees_all_projects:
-            return qs
-        return qs.filter(project__members__membership=membership)
+            return rows
+        return rows.filter(project__members__membership=membership)
     seen = visible_projects(membership).values("pk")
-    rows: QuerySet[Any] = (
-        qs.filter(project_id__in=seen, client_visible=True)
-        .alias(viewer_level=_client_level(membership, code, OuterRef("project_id")))
-        .filter(Q(viewer_level=Level.ALL.value) | (Q(viewer_level=Level.OWN.value) & own))
+    rows = rows.filter(project_id__in=seen)
+    if module.client_visible:
+        rows = rows.filter(**{module.client_visible: True})
+    if module.client_rows is not None:
+        rows = module.client_rows(rows, membership)
+    code = module.code(Action.VIEW)
+    seen_rows: QuerySet[Any] = rows.alias(
+        viewer_level=_client_level(membership, code, OuterRef("project_id"))
+    ).filter(
+        Q(viewer_level=Level.ALL.value)
+        | (Q(viewer_level=Level.OWN.value) & own_rows(module, membership))
     )
-    return rows
-
-
-def visible_milestones_everywhere(membership: Membership) -> QuerySet[Milestone]:
-    """Every milestone this person may see, in every project they may see: what
-    `visible_milestones` gives project by project, in one queryset (for counts)."""
-    return _everywhere(
-        membership, Milestone.objects.all(), MILESTONES_VIEW, Q(created_by=membership)
-    )
-
-
-def visible_tasks_everywhere(membership: Membership) -> QuerySet[Task]:
-    """Every task this person may see, in every project they may see: what `visible_tasks`
-    gives project by project, in one queryset (for counts)."""
-    return _everywhere(
-        membership,
-        Task.objects.all(),
-        TASKS_VIEW,
-        Q(created_by=membership) | Q(assignee=membership),
-    )
+    return seen_rows

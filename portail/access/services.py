@@ -25,11 +25,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portail.access.catalogue import (
-    BUILTIN_CLIENT_PERMISSIONS,
-    CLIENT_CODES,
-    CODES,
-    STAFF_ONLY_CODES,
+    builtin_client_permissions,
+    client_codes,
+    codes,
     levels_for,
+    staff_only_codes,
 )
 from portail.access.member_selectors import CUSTOMISABLE_STATUSES
 from portail.access.models import BUILTIN_PROFILE_NAME, ClientProfile, PermissionOverride
@@ -76,7 +76,7 @@ def client_profile_builtin(*, portal: Portal) -> ClientProfile:
             return ClientProfile.objects.create(
                 portal=portal,
                 name=BUILTIN_PROFILE_NAME,
-                permissions=dict(BUILTIN_CLIENT_PERMISSIONS),
+                permissions=dict(builtin_client_permissions()),
                 is_builtin=True,
                 is_default=not ClientProfile.objects.filter(
                     portal=portal, is_default=True
@@ -148,10 +148,10 @@ def check_permissions(permissions: Mapping[str, Any]) -> dict[str, str]:
         raise ValidationError({"permissions": _("Give the permissions as a set of codes.")})
     errors: list[str] = []
     for code, level in permissions.items():
-        if code not in CODES:
+        if code not in codes():
             errors.append(_("“%(code)s” is not a permission of the catalogue.") % {"code": code})
             continue
-        if code in STAFF_ONLY_CODES:
+        if code in staff_only_codes():
             if level != "none":
                 errors.append(
                     _("“%(code)s” is for staff only: a client user cannot be given it.")
@@ -166,14 +166,14 @@ def check_permissions(permissions: Mapping[str, Any]) -> dict[str, str]:
             )
     if errors:
         raise ValidationError({"permissions": errors})
-    return {code: str(permissions.get(code, "none")) for code in sorted(CLIENT_CODES)}
+    return {code: str(permissions.get(code, "none")) for code in sorted(client_codes())}
 
 
 def _full_set(stored: Mapping[str, str]) -> dict[str, str]:
     """A stored set as the full set it means (codes gone from the catalogue, and staff-only
     codes, left out)."""
     resolved = profile_permissions(dict(stored))
-    return {code: resolved[code].value for code in sorted(CLIENT_CODES)}
+    return {code: resolved[code].value for code in sorted(client_codes())}
 
 
 def _lock(profile: ClientProfile) -> ClientProfile:

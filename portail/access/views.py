@@ -26,8 +26,9 @@ from portail.access.forms import (
     ProfileNameForm,
 )
 from portail.access.models import ClientProfile
-from portail.access.portal import PortalAction, portal_permission
+from portail.access.permissions import MANAGE_PROFILES
 from portail.portals.decorators import PortalRequest
+from portail.portals.roles import portal_permission
 from portail.web import apply_service_errors, get_or_post, posted, read_id
 
 
@@ -46,7 +47,7 @@ def _report(request: PortalRequest, error: ValidationError) -> None:
         messages.error(request, message)
 
 
-@portal_permission(PortalAction.MANAGE_PROFILES)
+@portal_permission(MANAGE_PROFILES)
 @require_safe
 def profile_list(request: PortalRequest) -> HttpResponse:
     services.client_profile_builtin(portal=request.portal)
@@ -54,7 +55,7 @@ def profile_list(request: PortalRequest) -> HttpResponse:
     return render(request, "access/profile_list.html", {"profiles": profiles})
 
 
-@portal_permission(PortalAction.MANAGE_PROFILES)
+@portal_permission(MANAGE_PROFILES)
 @get_or_post
 def profile_create(request: PortalRequest) -> HttpResponse:
     portal = request.portal
@@ -92,7 +93,7 @@ def profile_create(request: PortalRequest) -> HttpResponse:
     return render(request, "access/profile_form.html", {"form": form, "profile": None})
 
 
-@portal_permission(PortalAction.MANAGE_PROFILES)
+@portal_permission(MANAGE_PROFILES)
 @get_or_post
 def profile_rename(request: PortalRequest, profile_id: int) -> HttpResponse:
     profile = _profile(request, profile_id)
@@ -110,7 +111,7 @@ def profile_rename(request: PortalRequest, profile_id: int) -> HttpResponse:
     return render(request, "access/profile_form.html", {"form": form, "profile": profile})
 
 
-@portal_permission(PortalAction.MANAGE_PROFILES)
+@portal_permission(MANAGE_PROFILES)
 @get_or_post
 def profile_permissions(request: PortalRequest, profile_id: int) -> HttpResponse:
     profile = _profile(request, profile_id)
@@ -148,7 +149,7 @@ def profile_permissions(request: PortalRequest, profile_id: int) -> HttpResponse
     )
 
 
-@portal_permission(PortalAction.MANAGE_PROFILES)
+@portal_permission(MANAGE_PROFILES)
 @require_POST
 def profile_set_default(request: PortalRequest, profile_id: int) -> HttpResponse:
     profile = _profile(request, profile_id)
@@ -165,7 +166,7 @@ def profile_set_default(request: PortalRequest, profile_id: int) -> HttpResponse
     return HttpResponseRedirect(_list_url(request))
 
 
-@portal_permission(PortalAction.MANAGE_PROFILES)
+@portal_permission(MANAGE_PROFILES)
 @get_or_post
 def profile_delete(request: PortalRequest, profile_id: int) -> HttpResponse:
     profile = _profile(request, profile_id)

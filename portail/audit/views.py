@@ -6,17 +6,18 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from portail.access.portal import PortalAction, portal_permission
 from portail.audit import selectors
 from portail.audit.forms import AuditFilterForm
+from portail.audit.permissions import VIEW_AUDIT
 from portail.audit.presentation import event_rows
 from portail.portals.decorators import PortalRequest
+from portail.portals.roles import portal_permission
 from portail.web import paginate
 
 PAGE_SIZE = 50
 
 
-@portal_permission(PortalAction.VIEW_AUDIT)
+@portal_permission(VIEW_AUDIT)
 @require_safe
 def events(request: PortalRequest) -> HttpResponse:
     choices = selectors.audit_filter_choices(portal=request.portal)

@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from portail.access.portal import PortalAction, portal_permission
 from portail.accounts.models import User
 from portail.accounts.tokens import redact_tokens
 from portail.accounts.twofactor import two_factor_enabled
@@ -41,8 +40,10 @@ from portail.clients.invitations import (
     invitation_send,
 )
 from portail.clients.models import Invitation
+from portail.clients.permissions import MANAGE_CLIENTS
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Membership
+from portail.portals.roles import portal_permission
 from portail.web import get_or_post, posted
 
 # The backend `login` records for a person who just set their password here.
@@ -248,7 +249,7 @@ def _back(request: PortalRequest) -> HttpResponse:
     )
 
 
-@portal_permission(PortalAction.MANAGE_CLIENTS)
+@portal_permission(MANAGE_CLIENTS)
 @require_POST
 def resend(request: PortalRequest, membership_id: int) -> HttpResponse:
     """CU3: send a new invitation (the previous link stops working)."""
@@ -267,7 +268,7 @@ def resend(request: PortalRequest, membership_id: int) -> HttpResponse:
     return _back(request)
 
 
-@portal_permission(PortalAction.MANAGE_CLIENTS)
+@portal_permission(MANAGE_CLIENTS)
 @require_POST
 def revoke(request: PortalRequest, membership_id: int) -> HttpResponse:
     """CU10: withdraw the pending invitation; its link stops working."""

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from portail.access.catalogue import PROJECT_EDIT
 from portail.access.decorators import project_permission
 from portail.clients import selectors, services
 from portail.clients.forms import (
@@ -33,6 +32,7 @@ from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Membership, MembershipKind
 from portail.projects.models import Project, ProjectMember
+from portail.projects.permissions import PROJECT_EDIT
 from portail.web import apply_service_errors, get_or_post, posted, read_id, read_ids
 
 

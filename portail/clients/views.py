@@ -17,7 +17,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
 from portail.access.models import ClientProfile
-from portail.access.portal import PortalAction, portal_permission
 from portail.clients import selectors, services
 from portail.clients.forms import (
     ClientUserEditForm,
@@ -30,8 +29,10 @@ from portail.clients.forms import (
 )
 from portail.clients.invitations import invitation_states
 from portail.clients.models import ClientCompany
+from portail.clients.permissions import MANAGE_CLIENTS
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Membership, MembershipStatus
+from portail.portals.roles import portal_permission
 from portail.web import apply_service_errors, get_or_post, paginate, posted, read_id
 
 COMPANIES_PER_PAGE = 50
@@ -46,7 +47,7 @@ def _company(request: PortalRequest, company_id: int) -> ClientCompany:
     return get_object_or_404(selectors.companies(portal=request.portal), pk=company_id)
 
 
-@portal_permission(PortalAction.MANAGE_CLIENTS)
+@portal_permission(MANAGE_CLIENTS)
 @require_safe
 def company_list(request: PortalRequest) -> HttpResponse:
     search_form = CompanySearchForm(request.GET)
@@ -60,7 +61,7 @@ def company_list(request: PortalRequest) -> HttpResponse:
     )
 
 
-@portal_permission(PortalAction.MANAGE_CLIENTS)
+@portal_permission(MANAGE_CLIENTS)
 @get_or_post
 def company_create(request: PortalRequest) -> HttpResponse:
     form = CompanyForm(posted(request), portal=request.portal)
@@ -79,7 +80,7 @@ def company_create(request: PortalRequest) -> HttpResponse:
     return render(request, "clients/company_form.html", {"form": form, "company": None})
 
 
-@portal_permission(PortalAction.MANAGE_CLIENTS)
+@portal_permission(MANAGE_CLIENTS)
 @get_or_post
 def company_edit(request: PortalRequest, company_id: int) -> HttpResponse:
     company = _company(request, company_id)
@@ -97,7 +98,7 @@ def company_edit(request: PortalRequest, company_id: int) -> HttpResponse:
     return render(request, "clients/company_form.html", {"form": form, "company": company})
 
 
-@portal_permission(PortalAction.MANAGE_CLIENTS)
+@portal_permission(MANAGE_CLIENTS)
 @get_or_post
 def company_delete(request: PortalRequest, company_id: int) -> HttpResponse:
     company = _company(request, company_id)
@@ -147,7 +148,7 @@ def _refuse_other_portal_ids(request: PortalRequest, fields: dict[str, QuerySet[
             raise Http404
 
 
-@portal_permission(PortalAction.MANAGE_CLIENTS)
+@portal_permission(MANAGE_CLIENTS)
 @require_safe
 def user_list(request: PortalRequest) -> HttpResponse:
     search_form = ClientUserSearchForm(request.GET)
@@ -163,7 +164,7 @@ def user_list(request: PortalRequest) -> HttpResponse:
     )
 
 
-@portal_permission(PortalAction.MANAGE_CLIENTS)
+@portal_permission(MANAGE_CLIENTS)
 @get_or_post
 def user_add(request: PortalRequest) -> HttpResponse:
     portal = request.portal
@@ -205,7 +206,7 @@ def user_add(request: PortalRequest) -> HttpResponse:
     return render(request, "clients/user_form.html", {"form": form})
 
 
-@portal_permission(PortalAction.MANAGE_CLIENTS)
+@portal_permission(MANAGE_CLIENTS)
 @get_or_post
 def company_users_add(request: PortalRequest, company_id: int) -> HttpResponse:
     company = _company(request, company_id)
@@ -236,7 +237,7 @@ def company_users_add(request: PortalRequest, company_id: int) -> HttpResponse:
     return render(request, "clients/company_users_form.html", {"form": form, "company": company})
 
 
-@portal_permission(PortalAction.MANAGE_CLIENTS)
+@portal_permission(MANAGE_CLIENTS)
 @get_or_post
 def user_edit(request: PortalRequest, membership_id: int) -> HttpResponse:
     membership = _client_user(request, membership_id)
@@ -273,7 +274,7 @@ def user_edit(request: PortalRequest, membership_id: int) -> HttpResponse:
     )
 
 
-@portal_permission(PortalAction.MANAGE_CLIENTS)
+@portal_permission(MANAGE_CLIENTS)
 @get_or_post
 def user_remove(request: PortalRequest, membership_id: int) -> HttpResponse:
     membership = _client_user(request, membership_id)

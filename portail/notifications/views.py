@@ -12,12 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from portail.access.portal import PortalAction, portal_permission
 from portail.notifications import selectors, services
 from portail.notifications.forms import outbox_filter
 from portail.notifications.models import EmailStatus
+from portail.notifications.permissions import VIEW_OUTBOX
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Portal
+from portail.portals.roles import portal_permission
 from portail.web import paginate
 
 PAGE_SIZE = 50
@@ -29,7 +30,7 @@ def _outbox_url(portal: Portal, status: str | None, search: str) -> str:
     return f"{url}?{query}" if query else url
 
 
-@portal_permission(PortalAction.VIEW_OUTBOX)
+@portal_permission(VIEW_OUTBOX)
 @require_safe
 def outbox(request: PortalRequest) -> HttpResponse:
     wanted = outbox_filter(request.GET)
@@ -57,7 +58,7 @@ def outbox(request: PortalRequest) -> HttpResponse:
     )
 
 
-@portal_permission(PortalAction.VIEW_OUTBOX)
+@portal_permission(VIEW_OUTBOX)
 @require_POST
 def retry(request: PortalRequest, email_id: int) -> HttpResponse:
     email = get_object_or_404(selectors.outbox_emails(portal=request.portal), pk=email_id)

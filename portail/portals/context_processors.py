@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from portail.portals.roles import portal_abilities
 from portail.portals.selectors import memberships_for_user
 
 
@@ -19,3 +20,8 @@ def portal(request: HttpRequest) -> dict[str, Any]:
             else list
         ),
     }
+
+
+def abilities(request: HttpRequest) -> dict[str, Any]:
+    """`portal_may.<action>` for the navigation: what the person may do in this portal."""
+    return {"portal_may": portal_abilities(getattr(request, "membership", None))}

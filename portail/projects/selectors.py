@@ -15,24 +15,9 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from portail.access import rules
-from portail.access.catalogue import (
-    ACTION_LABELS,
-    MILESTONES_DELETE,
-    MILESTONES_EDIT,
-    MODULES,
-    TASKS_DELETE,
-    TASKS_EDIT,
-    Level,
-)
+from portail.access.catalogue import ACTION_LABELS, Level, modules
 from portail.access.rules import PermissionSet
-from portail.access.selectors import (
-    visible_milestones,
-    visible_milestones_everywhere,
-    visible_project_members,
-    visible_projects,
-    visible_tasks,
-    visible_tasks_everywhere,
-)
+from portail.access.selectors import visible, visible_everywhere, visible_projects
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, StaffRole
 from portail.projects.models import (
     Milestone,
@@ -41,6 +26,15 @@ from portail.projects.models import (
     ProjectStatus,
     Task,
     TaskStatus,
+)
+from portail.projects.permissions import (
+    MILESTONES,
+    MILESTONES_DELETE,
+    MILESTONES_EDIT,
+    TASKS,
+    TASKS_DELETE,
+    TASKS_EDIT,
+    USERS,
 )
 
 DONE = Q(status=TaskStatus.DONE)
@@ -104,8 +98,8 @@ def with_progress(projects: QuerySet[Project], *, membership: Membership) -> Que
     """Annotate task and milestone counts and the next open milestone (title and due date),
     counting only the milestones and tasks this person may see: a client user's numbers
     never reveal internal work (CX1, CX3)."""
-    tasks = visible_tasks_everywhere(membership)
-    milestones = visible_milestones_everywhere(membership)
+    tasks = visible_everywhere(membership, TASKS)
+    milestones = visible_everywhere(membership, MILESTONES)
     next_open = _open_milestones_first_due(milestones)
     return projects.annotate(
         task_total=_count(tasks),
@@ -185,10 +179,12 @@ class ProjectProgress:
     milestones: Progress
 
 
-def project_progress(*, membership: Membership, project: Project) -> ProjectProgress:
+def project_progress(
+    *, membership: Membership, project: Project, perms: PermissionSet | None = None
+) -> ProjectProgress:
     """Task and milestone progress of one project as this person may see it, in one query."""
-    tasks = visible_tasks(membership, project)
-    milestones = visible_milestones(membership, project)
+    tasks = visible(membership, project, TASKS, perms=perms)
+    milestones = visible(membership, project, MILESTONES, perms=perms)
     counted = Project.objects.filter(pk=project.pk).annotate(
         task_total=_count(tasks),
         task_done=_count(tasks, DONE),
@@ -210,19 +206,30 @@ def _milestone_count(tasks: QuerySet[Task], condition: Q | None = None) -> Coale
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def milestones_with_progress(*, membership: Membership, project: Project) -> QuerySet[Milestone]:
+def milestones_with_progress(
+    *, membership: Membership, project: Project, perms: PermissionSet | None = None
+) -> QuerySet[Milestone]:
     """The project's milestones in their order, each annotated task_done / task_total,
     counting the tasks this person may see (a client: not the internal ones)."""
-    tasks = visible_tasks(membership, project)
-    return visible_milestones(membership, project).annotate(
+    tasks = visible(membership, project, TASKS, perms=perms)
+    milestones: QuerySet[Milestone] = visible(
+        membership, project, MILESTONES, perms=perms
+    ).annotate(
         task_total=_milestone_count(tasks),
         task_done=_milestone_count(tasks, DONE),
     )
+    return milestones
 
 
-def milestone_progress(*, membership: Membership, project: Project, milestone_id: int) -> Progress:
+def milestone_progress(
+    *,
+    membership: Membership,
+    project: Project,
+    milestone_id: int,
+    perms: PermissionSet | None = None,
+) -> Progress:
     counts = (
-        visible_tasks(membership, project)
+        visible(membership, project, TASKS, perms=perms)
         .filter(milestone_id=milestone_id)
         .aggregate(done=Count("pk", filter=DONE), total=Count("pk"))
     )
@@ -248,9 +255,11 @@ class ProjectPlan:
         return not self.milestones and not self.loose_tasks
 
 
-def project_tasks(*, membership: Membership, project: Project) -> QuerySet[Task]:
+def project_tasks(
+    *, membership: Membership, project: Project, perms: PermissionSet | None = None
+) -> QuerySet[Task]:
     """Tasks in their stable order (position), with what a task row shows."""
-    return visible_tasks(membership, project).select_related("assignee__user")
+    return visible(membership, project, TASKS, perms=perms).select_related("assignee__user")
 
 
 def person_name(viewer: Membership, person: Membership | None) -> str | None:
@@ -292,22 +301,24 @@ def _mark_milestone(
     )
 
 
-def project_plan(*, membership: Membership, project: Project) -> ProjectPlan:
+def project_plan(
+    *, membership: Membership, project: Project, perms: PermissionSet | None = None
+) -> ProjectPlan:
     """Two queries: the milestones with their progress, and every task of the project.
 
     Tasks keep their position order: ticking one done does not move it. Each item says
     whether this person may edit or delete it (`may_edit`, `may_delete`).
     """
-    perms = rules.permissions(membership, project)
+    perms = perms if perms is not None else rules.permissions(membership, project)
     groups = [
         MilestoneGroup(milestone=m, progress=Progress(m.task_done, m.task_total))  # type: ignore[attr-defined]
-        for m in milestones_with_progress(membership=membership, project=project)
+        for m in milestones_with_progress(membership=membership, project=project, perms=perms)
     ]
     for each in groups:
         _mark_milestone(each.milestone, membership=membership, project=project, perms=perms)
     by_id = {group.milestone.pk: group for group in groups}
     loose: list[Task] = []
-    for task in project_tasks(membership=membership, project=project):
+    for task in project_tasks(membership=membership, project=project, perms=perms):
         mark_task(task, membership=membership, project=project, perms=perms)
         group = by_id.get(task.milestone_id) if task.milestone_id is not None else None
         if group is None:
@@ -317,10 +328,12 @@ def project_plan(*, membership: Membership, project: Project) -> ProjectPlan:
     return ProjectPlan(milestones=groups, loose_tasks=loose)
 
 
-def project_members(*, membership: Membership, project: Project) -> QuerySet[ProjectMember]:
+def project_members(
+    *, membership: Membership, project: Project, perms: PermissionSet | None = None
+) -> QuerySet[ProjectMember]:
     """The project's people this person may see, by name."""
     return (
-        visible_project_members(membership, project)
+        visible(membership, project, USERS, perms=perms)
         .select_related("membership__user", "membership__client_company")
         .order_by("membership__user__full_name", "membership__user__email")
     )
@@ -416,12 +429,12 @@ class ClientProjectView:
     next_milestone: Milestone | None = None
 
 
-def _people(viewer: Membership, project: Project) -> list[Person]:
+def _people(viewer: Membership, project: Project, perms: PermissionSet) -> list[Person]:
     people = []
-    for member in project_members(membership=viewer, project=project):
+    for member in project_members(membership=viewer, project=project, perms=perms):
         person = member.membership
         name = person_name(viewer, person)
-        if name is None:  # not reachable through visible_project_members; never shown anyway
+        if name is None:  # not reachable through visible(..., USERS); never shown anyway
             continue
         if person.pk == project.owner_id:
             role = str(_("Project owner"))
@@ -435,7 +448,7 @@ def _people(viewer: Membership, project: Project) -> list[Person]:
 
 def _allowed(perms: PermissionSet) -> list[Allowed]:
     allowed = []
-    for module in MODULES:
+    for module in modules():
         for action in module.actions:
             level = perms.get(f"{module.key}.{action.value}", Level.NONE)
             if level != Level.NONE:
@@ -449,13 +462,16 @@ def _allowed(perms: PermissionSet) -> list[Allowed]:
     return allowed
 
 
-def client_project_view(*, viewer: Membership, project: Project) -> ClientProjectView:
+def client_project_view(
+    *, viewer: Membership, project: Project, perms: PermissionSet | None = None
+) -> ClientProjectView:
     """The client's project page for `viewer` (a client user), used by their own page and
     by staff's read-only "view as" preview (PE7), so both show exactly the same things.
 
     Only the modules the viewer may view are filled in (CX2); milestones, tasks and
     progress count client-visible items within their levels only (CX3); people are the
-    project's staff and their own company's, named without email or rate.
+    project's staff and their own company's, named without email or rate. `perms`: the
+    viewer's permissions there, when the page resolved them already.
     """
     if getattr(project, "viewer_id", None) != viewer.pk:
         # Loaded for someone else (staff previewing): load it as the client sees it, so
@@ -464,21 +480,21 @@ def client_project_view(*, viewer: Membership, project: Project) -> ClientProjec
         if seen is None:
             nothing = rules.abilities(None, project)
             return ClientProjectView(viewer=viewer, project=None, may=nothing)
-        project = seen
-    perms = rules.permissions(viewer, project)
+        project, perms = seen, None
+    perms = perms if perms is not None else rules.permissions(viewer, project)
     view = ClientProjectView(
         viewer=viewer,
         project=project,
         may=rules.abilities(viewer, project, perms=perms),
-        progress=project_progress(membership=viewer, project=project),
+        progress=project_progress(membership=viewer, project=project, perms=perms),
         allowed=_allowed(perms),
     )
     if view.may["milestones_view"] or view.may["tasks_view"]:
-        view.plan = project_plan(membership=viewer, project=project)
+        view.plan = project_plan(membership=viewer, project=project, perms=perms)
         open_ = [g.milestone for g in view.plan.milestones if not g.milestone.is_closed]
         # As in the project list: the next one due first, undated ones last.
         open_.sort(key=lambda m: (m.due_date is None, m.due_date or dt.date.max, m.position, m.pk))
         view.next_milestone = open_[0] if open_ else None
     if view.may["users_view"]:
-        view.people = _people(viewer, project)
+        view.people = _people(viewer, project, perms)
     return view

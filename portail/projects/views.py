@@ -20,22 +20,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from portail.access.catalogue import (
-    MILESTONES_ADD,
-    MILESTONES_DELETE,
-    MILESTONES_EDIT,
-    PROJECT_EDIT,
-    PROJECT_VIEW,
-    TASKS_ADD,
-    TASKS_DELETE,
-    TASKS_EDIT,
-)
-from portail.access.decorators import project_permission
-from portail.access.portal import PortalAction, can_portal, portal_permission
-from portail.access.rules import abilities, permissions
-from portail.access.selectors import visible_milestones
+from portail.access.decorators import ProjectRequest, project_permission
+from portail.access.rules import abilities
+from portail.access.selectors import visible
 from portail.portals.decorators import PortalRequest, portal_member
-from portail.portals.models import Membership
+from portail.portals.roles import can_portal, portal_permission
 from portail.projects import selectors, services
 from portail.projects.forms import (
     MemberAddForm,
@@ -46,6 +35,18 @@ from portail.projects.forms import (
     TaskStartForm,
 )
 from portail.projects.models import Milestone, Project, ProjectMember, ProjectStatus, Task
+from portail.projects.permissions import (
+    CREATE_PROJECTS,
+    MILESTONES,
+    MILESTONES_ADD,
+    MILESTONES_DELETE,
+    MILESTONES_EDIT,
+    PROJECT_EDIT,
+    PROJECT_VIEW,
+    TASKS_ADD,
+    TASKS_DELETE,
+    TASKS_EDIT,
+)
 from portail.web import apply_service_errors, get_or_post, paginate, posted
 
 PROJECTS_PER_PAGE = 50
@@ -95,12 +96,12 @@ def project_list(request: PortalRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "filters": [(key, labels[key], counts.get(key, 0)) for key in selectors.STATUS_FILTERS],
-            "may_create": can_portal(membership, PortalAction.CREATE_PROJECTS),
+            "may_create": can_portal(membership, CREATE_PROJECTS),
         },
     )
 
 
-@portal_permission(PortalAction.CREATE_PROJECTS)
+@portal_permission(CREATE_PROJECTS)
 @get_or_post
 def project_create(request: PortalRequest) -> HttpResponse:
     form = ProjectForm(
@@ -121,10 +122,10 @@ def project_create(request: PortalRequest) -> HttpResponse:
 
 @project_permission(PROJECT_VIEW)
 @require_safe
-def project_detail(request: PortalRequest, project: Project) -> HttpResponse:
-    membership = request.membership
+def project_detail(request: ProjectRequest, project: Project) -> HttpResponse:
+    membership, perms = request.membership, request.project_perms
     if membership.is_client:
-        view = selectors.client_project_view(viewer=membership, project=project)
+        view = selectors.client_project_view(viewer=membership, project=project, perms=perms)
         return render(
             request,
             "projects/client_detail.html",
@@ -135,9 +136,11 @@ def project_detail(request: PortalRequest, project: Project) -> HttpResponse:
         "projects/detail.html",
         {
             "project": project,
-            "progress": selectors.project_progress(membership=membership, project=project),
-            "plan": selectors.project_plan(membership=membership, project=project),
-            "may": abilities(membership, project),
+            "progress": selectors.project_progress(
+                membership=membership, project=project, perms=perms
+            ),
+            "plan": selectors.project_plan(membership=membership, project=project, perms=perms),
+            "may": abilities(membership, project, perms=perms),
         },
     )
 
@@ -145,15 +148,11 @@ def project_detail(request: PortalRequest, project: Project) -> HttpResponse:
 @project_permission(PROJECT_EDIT, item="member", staff_only=True)
 @require_safe
 def project_view_as(
-    request: PortalRequest, project: Project, member: ProjectMember
+    request: ProjectRequest, project: Project, member: ProjectMember
 ) -> HttpResponse:
     """PE7: the project exactly as this client user of it sees it, read-only."""
-    client = (
-        Membership.objects.select_related("user", "client_company", "client_profile")
-        .filter(pk=member.membership_id, portal_id=project.portal_id)
-        .first()
-    )
-    if client is None or not client.is_client:
+    client = member.membership
+    if not client.is_client:
         raise Http404
     view = selectors.client_project_view(viewer=client, project=project)
     return render(
@@ -164,9 +163,9 @@ def project_view_as(
 
 
 def _staff_page(
-    request: PortalRequest, project: Project, member_form: MemberAddForm | None = None
+    request: ProjectRequest, project: Project, member_form: MemberAddForm | None = None
 ) -> HttpResponse:
-    may = abilities(request.membership, project)
+    may = abilities(request.membership, project, perms=request.project_perms)
     if member_form is None and may["project_edit"]:
         member_form = MemberAddForm(project=project)
     return render(
@@ -183,14 +182,14 @@ def _staff_page(
 
 @project_permission(PROJECT_VIEW, staff_only=True)
 @require_safe
-def project_staff(request: PortalRequest, project: Project) -> HttpResponse:
+def project_staff(request: ProjectRequest, project: Project) -> HttpResponse:
     """Users -> Staff: the project's staff members, added and removed here."""
     return _staff_page(request, project)
 
 
 @project_permission(PROJECT_EDIT, staff_only=True)
 @get_or_post
-def project_edit(request: PortalRequest, project: Project) -> HttpResponse:
+def project_edit(request: ProjectRequest, project: Project) -> HttpResponse:
     form = ProjectForm(posted(request), portal_id=request.portal.pk, project=project)
     if form.is_valid():
         try:
@@ -207,7 +206,7 @@ def project_edit(request: PortalRequest, project: Project) -> HttpResponse:
 
 @project_permission(PROJECT_EDIT, staff_only=True)
 @require_POST
-def project_archive(request: PortalRequest, project: Project) -> HttpResponse:
+def project_archive(request: ProjectRequest, project: Project) -> HttpResponse:
     services.project_archive(project=project, actor=request.membership.user)
     messages.success(request, _("Project archived. It is hidden from the current projects."))
     return _back_to_project(request, project)
@@ -215,7 +214,7 @@ def project_archive(request: PortalRequest, project: Project) -> HttpResponse:
 
 @project_permission(PROJECT_EDIT, staff_only=True)
 @require_POST
-def project_restore(request: PortalRequest, project: Project) -> HttpResponse:
+def project_restore(request: ProjectRequest, project: Project) -> HttpResponse:
     services.project_restore(project=project, actor=request.membership.user)
     messages.success(request, _("Project restored: it is active again."))
     return _back_to_project(request, project)
@@ -226,7 +225,7 @@ def project_restore(request: PortalRequest, project: Project) -> HttpResponse:
 
 @project_permission(PROJECT_EDIT, staff_only=True)
 @require_POST
-def member_add(request: PortalRequest, project: Project) -> HttpResponse:
+def member_add(request: ProjectRequest, project: Project) -> HttpResponse:
     form = MemberAddForm(request.POST, project=project)
     if form.is_valid():
         try:
@@ -245,7 +244,7 @@ def member_add(request: PortalRequest, project: Project) -> HttpResponse:
 
 @project_permission(PROJECT_EDIT, item="member", staff_only=True)
 @require_POST
-def member_remove(request: PortalRequest, project: Project, member: ProjectMember) -> HttpResponse:
+def member_remove(request: ProjectRequest, project: Project, member: ProjectMember) -> HttpResponse:
     """Take a staff member off the project. Client users leave a project through the
     Client users tab (project-clients:user-remove, PC8: audited, optional notice)."""
     if not member.membership.is_staff:
@@ -271,7 +270,7 @@ def member_remove(request: PortalRequest, project: Project, member: ProjectMembe
 
 @project_permission(MILESTONES_ADD)
 @get_or_post
-def milestone_create(request: PortalRequest, project: Project) -> HttpResponse:
+def milestone_create(request: ProjectRequest, project: Project) -> HttpResponse:
     form = MilestoneForm(posted(request), for_client=_for_client(request))
     if form.is_valid():
         try:
@@ -292,7 +291,7 @@ def milestone_create(request: PortalRequest, project: Project) -> HttpResponse:
 
 @project_permission(MILESTONES_EDIT, item="milestone")
 @get_or_post
-def milestone_edit(request: PortalRequest, project: Project, milestone: Milestone) -> HttpResponse:
+def milestone_edit(request: ProjectRequest, project: Project, milestone: Milestone) -> HttpResponse:
     form = MilestoneForm(
         posted(request),
         initial=MilestoneForm.initial_for(milestone),
@@ -317,7 +316,9 @@ def milestone_edit(request: PortalRequest, project: Project, milestone: Mileston
 
 @project_permission(MILESTONES_EDIT, item="milestone")
 @require_POST
-def milestone_close(request: PortalRequest, project: Project, milestone: Milestone) -> HttpResponse:
+def milestone_close(
+    request: ProjectRequest, project: Project, milestone: Milestone
+) -> HttpResponse:
     services.milestone_set_closed(milestone=milestone, closed=True, actor=request.membership.user)
     messages.success(request, _("Milestone closed."))
     return _back_to_project(request, project, f"milestone-{milestone.pk}")
@@ -326,7 +327,7 @@ def milestone_close(request: PortalRequest, project: Project, milestone: Milesto
 @project_permission(MILESTONES_EDIT, item="milestone")
 @require_POST
 def milestone_reopen(
-    request: PortalRequest, project: Project, milestone: Milestone
+    request: ProjectRequest, project: Project, milestone: Milestone
 ) -> HttpResponse:
     services.milestone_set_closed(milestone=milestone, closed=False, actor=request.membership.user)
     messages.success(request, _("Milestone reopened."))
@@ -336,7 +337,7 @@ def milestone_reopen(
 @project_permission(MILESTONES_DELETE, item="milestone")
 @require_POST
 def milestone_delete(
-    request: PortalRequest, project: Project, milestone: Milestone
+    request: ProjectRequest, project: Project, milestone: Milestone
 ) -> HttpResponse:
     services.milestone_delete(milestone=milestone, actor=request.membership.user)
     messages.success(request, _("Milestone deleted. Its tasks stay in the project."))
@@ -349,7 +350,7 @@ def milestone_delete(
 def _task_form(
     request: PortalRequest, project: Project, task: Task | None = None, **kwargs: Any
 ) -> TaskForm:
-    milestones = visible_milestones(request.membership, project)
+    milestones = visible(request.membership, project, MILESTONES)
     form = TaskForm(
         posted(request),
         milestones=milestones,
@@ -369,14 +370,14 @@ def _task_form(
 
 @project_permission(TASKS_ADD)
 @get_or_post
-def task_create(request: PortalRequest, project: Project) -> HttpResponse:
+def task_create(request: ProjectRequest, project: Project) -> HttpResponse:
     start = TaskStartForm(request.GET)
     milestone_id = start.cleaned_data["milestone"] if start.is_valid() else None
     initial: dict[str, Any] = {"milestone": None if milestone_id is None else str(milestone_id)}
     if milestone_id is not None:
         # The full form, opened from a milestone, starts with that milestone's visibility
         # (as the quick-add row does).
-        chosen = visible_milestones(request.membership, project).filter(pk=milestone_id).first()
+        chosen = visible(request.membership, project, MILESTONES).filter(pk=milestone_id).first()
         initial["client_visible"] = chosen.client_visible if chosen is not None else False
     form = _task_form(request, project, initial=initial)
     if form.is_valid():
@@ -396,7 +397,7 @@ def task_create(request: PortalRequest, project: Project) -> HttpResponse:
 
 @project_permission(TASKS_EDIT, item="task")
 @get_or_post
-def task_edit(request: PortalRequest, project: Project, task: Task) -> HttpResponse:
+def task_edit(request: ProjectRequest, project: Project, task: Task) -> HttpResponse:
     form = _task_form(request, project, task=task, initial=TaskForm.initial_for(task))
     if form.is_valid():
         try:
@@ -411,14 +412,15 @@ def task_edit(request: PortalRequest, project: Project, task: Task) -> HttpRespo
     )
 
 
-def _task_toggled(request: PortalRequest, project: Project, task: Task, done: bool) -> HttpResponse:
+def _task_toggled(
+    request: ProjectRequest, project: Project, task: Task, done: bool
+) -> HttpResponse:
     services.task_set_done(task=task, done=done, actor=request.membership.user)
     if not request.htmx:
         return _back_to_project(request, project, f"task-{task.pk}")
     # htmx: the new row, plus the progress bars it moved (out-of-band swaps), counted as
     # this person sees them (a client: client-visible items only).
-    membership = request.membership
-    perms = permissions(membership, project)
+    membership, perms = request.membership, request.project_perms
     selectors.mark_task(task, membership=membership, project=project, perms=perms)
     return render(
         request,
@@ -428,10 +430,15 @@ def _task_toggled(request: PortalRequest, project: Project, task: Task, done: bo
             "task": task,
             "may": abilities(membership, project, perms=perms),
             "client_view": membership.is_client,
-            "progress": selectors.project_progress(membership=membership, project=project),
+            "progress": selectors.project_progress(
+                membership=membership, project=project, perms=perms
+            ),
             "milestone_progress": (
                 selectors.milestone_progress(
-                    membership=membership, project=project, milestone_id=task.milestone_id
+                    membership=membership,
+                    project=project,
+                    milestone_id=task.milestone_id,
+                    perms=perms,
                 )
                 if task.milestone_id is not None
                 else None
@@ -442,19 +449,19 @@ def _task_toggled(request: PortalRequest, project: Project, task: Task, done: bo
 
 @project_permission(TASKS_EDIT, item="task")
 @require_POST
-def task_done(request: PortalRequest, project: Project, task: Task) -> HttpResponse:
+def task_done(request: ProjectRequest, project: Project, task: Task) -> HttpResponse:
     return _task_toggled(request, project, task, done=True)
 
 
 @project_permission(TASKS_EDIT, item="task")
 @require_POST
-def task_reopen(request: PortalRequest, project: Project, task: Task) -> HttpResponse:
+def task_reopen(request: ProjectRequest, project: Project, task: Task) -> HttpResponse:
     return _task_toggled(request, project, task, done=False)
 
 
 @project_permission(TASKS_DELETE, item="task")
 @require_POST
-def task_delete(request: PortalRequest, project: Project, task: Task) -> HttpResponse:
+def task_delete(request: ProjectRequest, project: Project, task: Task) -> HttpResponse:
     services.task_delete(task=task, actor=request.membership.user)
     messages.success(request, _("Task deleted."))
     return _back_to_project(request, project, "milestones")

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS
+from portail.access.catalogue import builtin_client_permissions
 from portail.access.models import ClientProfile
 from portail.accounts.models import User
 from portail.portals.models import Membership, Portal, StaffRole
@@ -52,7 +52,7 @@ class TestCreatePortal:
             True,
             True,
         )
-        assert profile.permissions == BUILTIN_CLIENT_PERMISSIONS
+        assert profile.permissions == builtin_client_permissions()
 
     def test_it_takes_the_password_from_the_environment(
         self, monkeypatch: pytest.MonkeyPatch

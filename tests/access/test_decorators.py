@@ -10,13 +10,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.test import RequestFactory
 
 from portail.access import rules
-from portail.access.catalogue import PROJECT_VIEW, TASKS_EDIT, UnknownPermission
+from portail.access.catalogue import UnknownPermission
 from portail.access.decorators import project_permission
-from portail.access.portal import PortalAction, portal_permission
 from portail.portals.decorators import portal_member
 from portail.portals.models import Membership
+from portail.portals.roles import portal_permission
 from portail.projects import services
 from portail.projects.models import ProjectMember, Task
+from portail.projects.permissions import CREATE_PROJECTS, PROJECT_VIEW, TASKS_EDIT
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +128,7 @@ def test_an_unknown_code_fails_when_the_view_is_declared() -> None:
 
 
 def test_portal_permission_refuses_with_403(world: World) -> None:
-    @portal_permission(PortalAction.CREATE_PROJECTS)
+    @portal_permission(CREATE_PROJECTS)
     def create(request: HttpRequest) -> HttpResponse:
         return HttpResponse("ok")
 

@@ -8,24 +8,21 @@ from typing import Any
 import pytest
 
 from portail.access import rules
-from portail.access.catalogue import (
-    BUILTIN_CLIENT_PERMISSIONS,
-    MILESTONES_VIEW,
-    PROJECT_VIEW,
-    TASKS_ADD,
-    TASKS_VIEW,
-    Level,
-)
+from portail.access.catalogue import Level, builtin_client_permissions
 from portail.access.models import PermissionOverride
-from portail.access.selectors import (
-    visible_milestones,
-    visible_project_members,
-    visible_projects,
-    visible_tasks,
-)
+from portail.access.selectors import visible, visible_projects
 from portail.clients.models import ClientCompany
 from portail.portals.models import Membership
 from portail.projects.models import Milestone, Project, ProjectMember, Task
+from portail.projects.permissions import (
+    MILESTONES,
+    MILESTONES_VIEW,
+    PROJECT_VIEW,
+    TASKS,
+    TASKS_ADD,
+    TASKS_VIEW,
+    USERS,
+)
 from tests.conftest import World, make_member, make_project
 
 pytestmark = pytest.mark.django_db
@@ -53,8 +50,8 @@ def fresh(membership: Membership) -> Membership:
 def test_pe1_a_client_on_the_project_gets_the_builtin_profile(world: World) -> None:
     join(world.client, world.project)
     assert rules.permissions(world.client, world.project) == {
-        **rules.NOTHING,
-        **{code: Level(level) for code, level in BUILTIN_CLIENT_PERMISSIONS.items()},
+        **rules.nothing(),
+        **{code: Level(level) for code, level in builtin_client_permissions().items()},
     }
 
 
@@ -109,9 +106,9 @@ def test_cx3_clients_see_only_client_visible_milestones_and_tasks(world: World) 
     )
     Task.objects.create(portal=world.portal, project=world.project, title="Margins")
 
-    assert list(visible_milestones(world.client, world.project)) == [shown]
-    assert list(visible_tasks(world.client, world.project)) == [task]
-    assert visible_tasks(world.employee, world.project).count() == 2
+    assert list(visible(world.client, world.project, MILESTONES)) == [shown]
+    assert list(visible(world.client, world.project, TASKS)) == [task]
+    assert visible(world.employee, world.project, TASKS).count() == 2
 
 
 def test_cx2_own_level_limits_tasks_to_those_added_or_assigned(world: World) -> None:
@@ -134,7 +131,7 @@ def test_cx2_own_level_limits_tasks_to_those_added_or_assigned(world: World) -> 
         portal=world.portal, project=world.project, title="Other", client_visible=True
     )
 
-    assert set(visible_tasks(world.client, world.project)) == {mine, assigned}
+    assert set(visible(world.client, world.project, TASKS)) == {mine, assigned}
 
 
 def test_cx2_no_view_level_shows_nothing_of_the_module(world: World) -> None:
@@ -142,7 +139,7 @@ def test_cx2_no_view_level_shows_nothing_of_the_module(world: World) -> None:
     Milestone.objects.create(
         portal=world.portal, project=world.project, title="Launch", client_visible=True
     )
-    assert list(visible_milestones(world.client, world.project)) == []
+    assert list(visible(world.client, world.project, MILESTONES)) == []
     assert not rules.can(world.client, world.project, MILESTONES_VIEW)
 
 
@@ -156,10 +153,10 @@ def test_cx3_clients_see_staff_and_their_own_company_never_another(world: World)
     join(colleague, world.project)
     join(stranger, world.project)
 
-    seen = {m.membership_id for m in visible_project_members(world.client, world.project)}
+    seen = {m.membership_id for m in visible(world.client, world.project, USERS)}
     assert seen == {world.admin.pk, world.employee.pk, world.client.pk, colleague.pk}
 
 
 def test_cx3_without_users_view_a_client_sees_nobody(world: World) -> None:
     customise(join(world.client, world.project), project_view="all", users_view="none")
-    assert list(visible_project_members(world.client, world.project)) == []
+    assert list(visible(world.client, world.project, USERS)) == []

@@ -12,24 +12,19 @@ from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
 from portail.access import services
-from portail.access.catalogue import (
-    BUILTIN_CLIENT_PERMISSIONS,
-    CLIENT_CODES,
-    MILESTONES_ADD,
-    TASKS_ADD,
-    is_levelled,
-)
+from portail.access.catalogue import builtin_client_permissions, client_codes, is_levelled
 from portail.access.forms import field_name
 from portail.access.models import PermissionOverride
 from portail.audit.models import AuditEvent
 from portail.portals.models import Membership
 from portail.projects.models import Project, ProjectMember
+from portail.projects.permissions import MILESTONES_ADD, TASKS_ADD
 from tests.conftest import World, make_member, make_project
 
 pytestmark = pytest.mark.django_db
 
 PAGES = ("show", "edit", "clone", "reset")
-BUILTIN = {code: str(level) for code, level in BUILTIN_CLIENT_PERMISSIONS.items()}
+BUILTIN = {code: str(level) for code, level in builtin_client_permissions().items()}
 NO_ADD = {**BUILTIN, TASKS_ADD: "none"}
 
 
@@ -55,7 +50,7 @@ def client_user(world: World, name: str) -> Membership:
 def grid(levels: dict[str, str]) -> dict[str, str]:
     """What the grid posts: every select, and the boxes that are ticked."""
     data = {}
-    for code in CLIENT_CODES:
+    for code in client_codes():
         value = levels.get(code, "none")
         if is_levelled(code):
             data[field_name(code)] = value
@@ -78,7 +73,7 @@ def customise(world: World, member: ProjectMember, levels: dict[str, str]) -> No
 
 
 def full(levels: dict[str, str]) -> dict[str, str]:
-    return {code: levels.get(code, "none") for code in sorted(CLIENT_CODES)}
+    return {code: levels.get(code, "none") for code in sorted(client_codes())}
 
 
 # Who may open the pages --------------------------------------------------------------------

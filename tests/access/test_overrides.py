@@ -13,24 +13,17 @@ from django.http import Http404
 from pytest_django import DjangoAssertNumQueries
 
 from portail.access import member_selectors, rules, services
-from portail.access.catalogue import (
-    BUILTIN_CLIENT_PERMISSIONS,
-    CLIENT_CODES,
-    MILESTONES_ADD,
-    TASKS_ADD,
-    TASKS_DELETE,
-    TASKS_EDIT,
-    Level,
-)
+from portail.access.catalogue import Level, builtin_client_permissions, client_codes
 from portail.access.models import PermissionOverride
 from portail.audit.models import AuditEvent
 from portail.portals.models import Membership
 from portail.projects.models import Project, ProjectMember
+from portail.projects.permissions import MILESTONES_ADD, TASKS_ADD, TASKS_DELETE, TASKS_EDIT
 from tests.conftest import World, make_member, make_project
 
 pytestmark = pytest.mark.django_db
 
-BUILTIN = {code: str(level) for code, level in BUILTIN_CLIENT_PERMISSIONS.items()}
+BUILTIN = {code: str(level) for code, level in builtin_client_permissions().items()}
 NO_ADD = {**BUILTIN, TASKS_ADD: "none"}
 
 
@@ -46,7 +39,7 @@ def client(world: World, name: str) -> Membership:
 
 
 def full(levels: dict[str, str]) -> dict[str, str]:
-    return {code: levels.get(code, "none") for code in sorted(CLIENT_CODES)}
+    return {code: levels.get(code, "none") for code in sorted(client_codes())}
 
 
 def stored(member: ProjectMember) -> dict[str, str] | None:
@@ -410,7 +403,7 @@ def test_pe7_diff_lists_each_code_the_customisation_changes(world: World) -> Non
         ("Yes", "No"),
         ("Own", "None"),
     ]
-    assert len(diff.differences) == len(CLIENT_CODES)
+    assert len(diff.differences) == len(client_codes())
 
 
 def test_pe7_diff_without_a_customisation_changes_nothing(world: World) -> None:
@@ -420,7 +413,7 @@ def test_pe7_diff_without_a_customisation_changes_nothing(world: World) -> None:
 
     assert diff.changed == []
     resolved = rules.profile_permissions(BUILTIN)
-    assert {d.code: d.level for d in diff.differences} == {c: resolved[c] for c in CLIENT_CODES}
+    assert {d.code: d.level for d in diff.differences} == {c: resolved[c] for c in client_codes()}
 
 
 def test_pe7_the_effective_set_is_the_one_rules_resolve(world: World) -> None:

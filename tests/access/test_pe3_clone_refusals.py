@@ -14,17 +14,18 @@ import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 from portail.access import services
-from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, TASKS_ADD
+from portail.access.catalogue import builtin_client_permissions
 from portail.access.models import PermissionOverride
 from portail.audit.models import AuditEvent
 from portail.clients import services as client_services
 from portail.portals.models import Membership, MembershipKind, MembershipStatus
 from portail.projects.models import Project, ProjectMember
+from portail.projects.permissions import TASKS_ADD
 from tests.conftest import World, make_project
 
 pytestmark = pytest.mark.django_db
 
-BUILTIN = {code: str(level) for code, level in BUILTIN_CLIENT_PERMISSIONS.items()}
+BUILTIN = {code: str(level) for code, level in builtin_client_permissions().items()}
 NO_ADD = {**BUILTIN, TASKS_ADD: "none"}
 
 

@@ -19,14 +19,7 @@ from zeal import zeal_ignore
 
 from portail.access import rules
 from portail.access import services as access_services
-from portail.access.catalogue import (
-    BUILTIN_CLIENT_PERMISSIONS,
-    CLIENT_CODES,
-    MILESTONES_ADD,
-    TASKS_ADD,
-    Level,
-    is_levelled,
-)
+from portail.access.catalogue import Level, builtin_client_permissions, client_codes, is_levelled
 from portail.access.forms import field_name
 from portail.access.models import PermissionOverride
 from portail.clients import services as client_services
@@ -34,12 +27,13 @@ from portail.clients.models import ClientCompany
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipStatus
 from portail.projects.models import ProjectMember
+from portail.projects.permissions import MILESTONES_ADD, TASKS_ADD
 from tests.conftest import PASSWORD, World
 from tests.outbox import deliver_email, link_in, path_of
 
 pytestmark = pytest.mark.django_db
 
-BUILTIN = {code: str(level) for code, level in BUILTIN_CLIENT_PERMISSIONS.items()}
+BUILTIN = {code: str(level) for code, level in builtin_client_permissions().items()}
 # The edit: milestones may now be added, tasks no longer.
 EDITED = {**BUILTIN, MILESTONES_ADD: "all", TASKS_ADD: "none"}
 NEW_PASSWORD = "a fresh passphrase 42"
@@ -53,7 +47,7 @@ def curl(name: str, **kwargs: Any) -> str:
 def grid(levels: dict[str, str]) -> dict[str, str]:
     """What the permission grid posts: every select, and the boxes that are ticked."""
     data = {}
-    for code in CLIENT_CODES:
+    for code in client_codes():
         value = levels.get(code, "none")
         if is_levelled(code):
             data[field_name(code)] = value

@@ -12,7 +12,7 @@ from pytest_django import DjangoAssertNumQueries
 from zeal import zeal_ignore
 
 from portail.access import rules, services
-from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, CLIENT_CODES, Level, is_levelled
+from portail.access.catalogue import Level, builtin_client_permissions, client_codes, is_levelled
 from portail.access.forms import field_name
 from portail.access.models import ClientProfile
 from portail.audit.models import AuditEvent
@@ -44,7 +44,7 @@ def builtin(world: World) -> ClientProfile:
 
 def grid_data(**levels: str) -> dict[str, str]:
     """What the grid posts: every select (boxes are left out when unticked)."""
-    data = {field_name(code): "none" for code in CLIENT_CODES if is_levelled(code)}
+    data = {field_name(code): "none" for code in client_codes() if is_levelled(code)}
     data.update(levels)
     return {key: value for key, value in data.items() if value != "off"}
 
@@ -142,7 +142,7 @@ def test_a_profile_is_added_as_a_copy_of_another(world: World) -> None:
 
     copy = ClientProfile.objects.get(name="Client bis")
     assert rules.profile_permissions(copy.permissions) == rules.profile_permissions(
-        BUILTIN_CLIENT_PERMISSIONS
+        builtin_client_permissions()
     )
 
 
@@ -247,7 +247,7 @@ def test_saving_the_grid_changes_every_user_of_the_profile_at_once(world: World)
     assert response["Location"] == purl("profiles")
     fresh = Membership.objects.select_related("client_profile").filter(pk=world.client.pk).first()
     assert rules.permissions(fresh, world.project) == {
-        **rules.NOTHING,
+        **rules.nothing(),
         "project.view": Level.ALL,
         "tasks.view": Level.OWN,
         "tasks.add": Level.ALL,
@@ -278,7 +278,7 @@ def test_a_bad_level_is_a_field_error_and_nothing_changes(
     assert response.status_code == 200
     assert list(response.context["form"].errors) == [field]
     profile.refresh_from_db()
-    assert profile.permissions == BUILTIN_CLIENT_PERMISSIONS
+    assert profile.permissions == builtin_client_permissions()
 
 
 # Default and delete -----------------------------------------------------------------------

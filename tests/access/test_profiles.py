@@ -11,9 +11,12 @@ from django.db.models import ProtectedError
 from pytest_django import DjangoAssertNumQueries
 
 from portail.access import profile_selectors, rules, services
-from portail.access.catalogue import (
-    BUILTIN_CLIENT_PERMISSIONS,
-    CLIENT_CODES,
+from portail.access.catalogue import Level, builtin_client_permissions, client_codes
+from portail.access.models import ClientProfile
+from portail.audit.models import AuditEvent
+from portail.portals.models import Membership, MembershipStatus
+from portail.projects.models import ProjectMember
+from portail.projects.permissions import (
     MILESTONES_ADD,
     MILESTONES_VIEW,
     PROJECT_EDIT,
@@ -21,17 +24,12 @@ from portail.access.catalogue import (
     TASKS_ADD,
     TASKS_EDIT,
     TASKS_VIEW,
-    Level,
 )
-from portail.access.models import ClientProfile
-from portail.audit.models import AuditEvent
-from portail.portals.models import Membership, MembershipStatus
-from portail.projects.models import ProjectMember
 from tests.conftest import World, make_member
 
 pytestmark = pytest.mark.django_db
 
-NONE_AT_ALL = {code: "none" for code in CLIENT_CODES}
+NONE_AT_ALL = {code: "none" for code in client_codes()}
 
 
 def create(world: World, name: str = "Reviewer", **kwargs: Any) -> ClientProfile:
@@ -63,7 +61,7 @@ def events(action: str) -> list[AuditEvent]:
 def test_pe1_client_permissions_come_from_their_profile(world: World) -> None:
     on_project(world, world.client)
     assert rules.permissions(world.client, world.project) == rules.profile_permissions(
-        BUILTIN_CLIENT_PERMISSIONS
+        builtin_client_permissions()
     )
 
     reviewer = create(
@@ -72,7 +70,7 @@ def test_pe1_client_permissions_come_from_their_profile(world: World) -> None:
     give(world.client, reviewer)
 
     assert rules.permissions(world.client, world.project) == {
-        **rules.NOTHING,
+        **rules.nothing(),
         PROJECT_VIEW: Level.ALL,
         TASKS_VIEW: Level.ALL,
         TASKS_EDIT: Level.OWN,
@@ -106,8 +104,8 @@ def test_pe5_editing_the_project_is_staff_only_no_client_set_grants_it(world: Wo
 
 
 def test_pe1_a_profile_gives_nothing_in_a_project_the_client_is_not_on(world: World) -> None:
-    give(world.client, create(world, permissions={code: "all" for code in CLIENT_CODES}))
-    assert rules.permissions(world.client, world.project) == rules.NOTHING
+    give(world.client, create(world, permissions={code: "all" for code in client_codes()}))
+    assert rules.permissions(world.client, world.project) == rules.nothing()
 
 
 def test_pe6_editing_a_profile_changes_every_user_of_it_at_once(world: World) -> None:
@@ -130,11 +128,11 @@ def test_pe6_editing_a_profile_changes_every_user_of_it_at_once(world: World) ->
             pk__in=[world.client.pk, rita.pk, other.pk]
         )
     }
-    changed = {**rules.NOTHING, PROJECT_VIEW: Level.ALL, MILESTONES_VIEW: Level.ALL}
+    changed = {**rules.nothing(), PROJECT_VIEW: Level.ALL, MILESTONES_VIEW: Level.ALL}
     assert fresh == {
         "paul@bowman.test": changed,
         "rita@bowman.test": changed,
-        "olaf@bowman.test": {**rules.NOTHING, TASKS_VIEW: Level.ALL},
+        "olaf@bowman.test": {**rules.nothing(), TASKS_VIEW: Level.ALL},
     }
 
 
@@ -164,12 +162,12 @@ def test_a_copy_starts_with_the_same_permissions_and_then_lives_its_own_life(
     source = builtin(world)
     copy = create(world, "Client (copy)", clone_of=source)
 
-    assert copy.permissions == {**NONE_AT_ALL, **BUILTIN_CLIENT_PERMISSIONS}
+    assert copy.permissions == {**NONE_AT_ALL, **builtin_client_permissions()}
     assert events("client_profile.created")[0].after["clone_of"] == source.pk
 
     services.client_profile_set_permissions(profile=source, actor=world.admin.user, permissions={})
     copy.refresh_from_db()
-    assert copy.permissions == {**NONE_AT_ALL, **BUILTIN_CLIENT_PERMISSIONS}
+    assert copy.permissions == {**NONE_AT_ALL, **builtin_client_permissions()}
 
 
 def test_a_copy_of_a_profile_of_another_portal_is_refused(world: World) -> None:
@@ -295,13 +293,13 @@ def test_set_permissions_stores_the_full_set_and_audits_what_changed(world: Worl
     services.client_profile_set_permissions(
         profile=profile,
         actor=world.admin.user,
-        permissions={**BUILTIN_CLIENT_PERMISSIONS, TASKS_ADD: Level.NONE, MILESTONES_ADD: "all"},
+        permissions={**builtin_client_permissions(), TASKS_ADD: Level.NONE, MILESTONES_ADD: "all"},
     )
 
     profile.refresh_from_db()
     assert profile.permissions == {
         **NONE_AT_ALL,
-        **BUILTIN_CLIENT_PERMISSIONS,
+        **builtin_client_permissions(),
         TASKS_ADD: "none",
         MILESTONES_ADD: "all",
     }
@@ -315,7 +313,7 @@ def test_set_permissions_stores_the_full_set_and_audits_what_changed(world: Worl
 def test_saving_the_same_permissions_records_nothing(world: World) -> None:
     profile = builtin(world)
     services.client_profile_set_permissions(
-        profile=profile, actor=world.admin.user, permissions=BUILTIN_CLIENT_PERMISSIONS
+        profile=profile, actor=world.admin.user, permissions=builtin_client_permissions()
     )
     assert events("client_profile.permissions_changed") == []
 
@@ -344,7 +342,7 @@ def test_bad_permissions_are_refused_naming_the_code(
 
     assert caught.value.message_dict == {"permissions": [message]}
     profile.refresh_from_db()
-    assert profile.permissions == BUILTIN_CLIENT_PERMISSIONS
+    assert profile.permissions == builtin_client_permissions()
 
 
 def test_bad_permissions_are_refused_on_creation_too(world: World) -> None:

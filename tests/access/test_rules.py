@@ -7,17 +7,13 @@ from typing import Any
 import pytest
 
 from portail.access import rules
-from portail.access.catalogue import (
-    CODES,
-    PROJECT_EDIT,
-    PROJECT_VIEW,
-    TASKS_DELETE,
-    UnknownPermission,
-)
+from portail.access.catalogue import UnknownPermission, codes
 from portail.access.checks import validate_catalogue
-from portail.access.portal import PortalAction, can_portal
 from portail.access.selectors import visible_projects
+from portail.notifications.permissions import VIEW_OUTBOX
 from portail.portals.models import MembershipStatus
+from portail.portals.roles import can_portal
+from portail.projects.permissions import CREATE_PROJECTS, PROJECT_EDIT, PROJECT_VIEW, TASKS_DELETE
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -25,16 +21,16 @@ pytestmark = pytest.mark.django_db
 
 def test_admins_and_managers_may_do_everything_in_every_project(world: World) -> None:
     for membership in (world.admin, world.manager):
-        assert all(rules.can(membership, world.project, code) for code in CODES)
+        assert all(rules.can(membership, world.project, code) for code in codes())
 
 
 def test_employees_may_do_everything_only_in_their_projects(world: World) -> None:
-    assert all(rules.can(world.employee, world.project, code) for code in CODES)
-    assert not any(rules.can(world.outsider, world.project, code) for code in CODES)
+    assert all(rules.can(world.employee, world.project, code) for code in codes())
+    assert not any(rules.can(world.outsider, world.project, code) for code in codes())
 
 
 def test_client_users_have_no_access_to_a_project_they_are_not_on(world: World) -> None:
-    assert not any(rules.can(world.client, world.project, code) for code in CODES)
+    assert not any(rules.can(world.client, world.project, code) for code in codes())
     assert list(visible_projects(world.client)) == []
 
 
@@ -48,7 +44,7 @@ def test_a_deactivated_admin_may_do_nothing(world: World) -> None:
     world.admin.save()
     assert not rules.can(world.admin, world.project, PROJECT_VIEW)
     assert list(visible_projects(world.admin)) == []
-    assert not can_portal(world.admin, PortalAction.CREATE_PROJECTS)
+    assert not can_portal(world.admin, CREATE_PROJECTS)
 
 
 def test_a_typo_in_a_permission_code_fails_loudly(world: World) -> None:
@@ -58,7 +54,7 @@ def test_a_typo_in_a_permission_code_fails_loudly(world: World) -> None:
 
 def test_creating_projects_is_for_admins_and_managers(world: World) -> None:
     allowed = [
-        can_portal(m, PortalAction.CREATE_PROJECTS)
+        can_portal(m, CREATE_PROJECTS)
         for m in (world.admin, world.manager, world.employee, world.outsider, world.client, None)
     ]
     assert allowed == [True, True, False, False, False, False]
@@ -66,7 +62,7 @@ def test_creating_projects_is_for_admins_and_managers(world: World) -> None:
 
 def test_other_portal_actions_are_admin_only(world: World) -> None:
     allowed = [
-        can_portal(m, PortalAction.VIEW_OUTBOX)
+        can_portal(m, VIEW_OUTBOX)
         for m in (world.admin, world.manager, world.employee, world.client)
     ]
     assert allowed == [True, False, False, False]
@@ -74,7 +70,7 @@ def test_other_portal_actions_are_admin_only(world: World) -> None:
 
 def test_abilities_are_keyed_for_templates(world: World) -> None:
     may = rules.abilities(world.employee, world.project)
-    assert set(may) == {code.replace(".", "_") for code in CODES}
+    assert set(may) == {code.replace(".", "_") for code in codes()}
     assert may["project_edit"]
     assert may["tasks_delete"]
     assert not any(rules.abilities(world.outsider, world.project).values())

@@ -343,13 +343,13 @@ def test_pe1_a_client_users_permissions_come_from_their_profile(world: World) ->
     assert resolved["project.view"] == Level.ALL
     assert resolved["tasks.view"] == Level.NONE
     assert rules.permissions(person, make_project(world.portal, world.admin, "Shop")) == (
-        rules.NOTHING
+        rules.nothing()
     )
 
 
 def test_pe1_an_invited_person_has_no_permissions_until_they_accept(world: World) -> None:
     person = add(world)
-    assert rules.permissions(person, world.project) == rules.NOTHING
+    assert rules.permissions(person, world.project) == rules.nothing()
 
 
 def test_pe1_stored_levels_outside_the_catalogue_count_as_none() -> None:
@@ -371,7 +371,7 @@ def test_cc4_deleting_a_company_takes_its_users_off_every_project(world: World) 
     services.company_delete(company=person.client_company, actor=world.admin.user)
     assert not ProjectMember.objects.filter(membership=person).exists()
     person.refresh_from_db()
-    assert rules.permissions(person, world.project) == rules.NOTHING
+    assert rules.permissions(person, world.project) == rules.nothing()
 
 
 def test_pc5_taking_a_company_off_a_project_takes_its_users_off_it(world: World) -> None:

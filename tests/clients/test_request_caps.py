@@ -15,7 +15,7 @@ from django.shortcuts import resolve_url
 from django.utils import translation
 
 from portail.access import services as access_services
-from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, TASKS_ADD
+from portail.access.catalogue import builtin_client_permissions
 from portail.access.models import PermissionOverride
 from portail.access.services import MAX_CLONE_TARGETS, client_profile_builtin
 from portail.accounts.models import User
@@ -30,12 +30,13 @@ from portail.clients.services import (
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipKind
 from portail.projects.models import Project, ProjectMember
+from portail.projects.permissions import TASKS_ADD
 from tests.conftest import World, make_project
 
 pytestmark = pytest.mark.django_db
 
 NO_ADD = {
-    **{code: str(level) for code, level in BUILTIN_CLIENT_PERMISSIONS.items()},
+    **{code: str(level) for code, level in builtin_client_permissions().items()},
     TASKS_ADD: "none",
 }
 

@@ -10,13 +10,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Q
 
-from portail.access.catalogue import TASKS_ADD, TASKS_VIEW
 from portail.access.models import ClientProfile, PermissionOverride
 from portail.accounts.models import User
 from portail.clients.models import ClientCompany, Invitation, ProjectClient
 from portail.demo.management.commands import load_demo
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal, StaffRole
 from portail.projects.models import Milestone, Project, ProjectMember, Task
+from portail.projects.permissions import TASKS_ADD, TASKS_VIEW
 
 pytestmark = pytest.mark.django_db
 

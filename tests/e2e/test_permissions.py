@@ -11,13 +11,13 @@ from django.core.management import call_command
 from playwright.sync_api import Browser, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from portail.access.catalogue import TASKS_ADD
 from portail.access.models import PermissionOverride
 from portail.clients.models import ClientCompany
 from portail.clients.services import client_user_add
 from portail.demo.management.commands.load_demo import ALICE, DEMO_PASSWORD, PAUL, SOPHIE
 from portail.portals.models import Membership, Portal
 from portail.projects.models import Project
+from portail.projects.permissions import TASKS_ADD
 from tests.e2e.test_projects import sign_in
 
 PROJECT = "Spring catalogue"  # Paul follows it, with Claire (invitation pending)

@@ -13,10 +13,10 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 from django.urls import get_resolver
 
-from portail.access.catalogue import CODES
-from portail.access.portal import PortalAction
+from portail.access.catalogue import codes
 from portail.projects import services
 from portail.projects import urls as project_urls
+from portail.projects.permissions import CREATE_PROJECTS
 from tests.conftest import World, make_project
 from tests.projects.routes import OBJECT_ROUTES, ROUTES, Objects, route, url
 
@@ -35,8 +35,8 @@ def test_every_project_view_declares_its_permission() -> None:
         assert hasattr(pattern.callback, "required_permission"), pattern.name
         declared[pattern.name] = pattern.callback.required_permission
     assert declared["list"] is None  # open to members; the list itself is filtered
-    assert declared["create"] == PortalAction.CREATE_PROJECTS
-    assert all(code in CODES for name, code in declared.items() if name not in {"list", "create"})
+    assert declared["create"] == CREATE_PROJECTS
+    assert all(code in codes() for name, code in declared.items() if name not in {"list", "create"})
 
 
 # Tenant isolation -----------------------------------------------------------------------

@@ -13,12 +13,13 @@ import pytest
 from django.shortcuts import resolve_url
 
 from portail.access import rules
-from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, TASKS_VIEW, Level
+from portail.access.catalogue import Level, builtin_client_permissions
 from portail.access.models import PermissionOverride
 from portail.access.selectors import visible_projects
 from portail.portals.models import Membership
 from portail.projects import services
 from portail.projects.models import Project, ProjectMember, TaskStatus
+from portail.projects.permissions import TASKS_VIEW
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,7 @@ def client_on_projects(world: World, count: int) -> list[Project]:
             PermissionOverride.objects.create(
                 portal=world.portal,
                 member=member,
-                permissions={**BUILTIN_CLIENT_PERMISSIONS, TASKS_VIEW: Level.OWN},
+                permissions={**builtin_client_permissions(), TASKS_VIEW: Level.OWN},
             )
         shown = services.milestone_create(project=project, title="Shown", client_visible=True)
         services.milestone_create(project=project, title="Hidden")

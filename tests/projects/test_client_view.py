@@ -17,7 +17,7 @@ import pytest
 from django.shortcuts import resolve_url
 from django.test import Client
 
-from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, Level
+from portail.access.catalogue import Level, builtin_client_permissions
 from portail.access.models import PermissionOverride
 from portail.audit.models import AuditEvent
 from portail.clients import services as clients_services
@@ -50,7 +50,7 @@ def join(membership: Membership, project: Project) -> ProjectMember:
 def customise(member: ProjectMember, **levels: str) -> None:
     """Give the member a customisation: the built-in set with `levels` changed."""
     permissions = {
-        **BUILTIN_CLIENT_PERMISSIONS,
+        **builtin_client_permissions(),
         **{k.replace("_", "."): v for k, v in levels.items()},
     }
     PermissionOverride.objects.create(

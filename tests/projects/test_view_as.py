@@ -13,12 +13,13 @@ from django.shortcuts import resolve_url
 from django.test import Client
 
 from portail.access import rules
-from portail.access.catalogue import BUILTIN_CLIENT_PERMISSIONS, TASKS_ADD, TASKS_EDIT, Level
+from portail.access.catalogue import Level, builtin_client_permissions
 from portail.access.models import PermissionOverride
 from portail.access.selectors import visible_projects
 from portail.portals.models import Membership
 from portail.projects import services
 from portail.projects.models import Project, ProjectMember, Task
+from portail.projects.permissions import TASKS_ADD, TASKS_EDIT
 from tests.conftest import World, make_member, make_project
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +108,7 @@ def test_pe7_view_as_follows_the_customisation(
     PermissionOverride.objects.create(
         portal=world.portal,
         member=paul_on_project,
-        permissions={**BUILTIN_CLIENT_PERMISSIONS, TASKS_ADD: Level.NONE, TASKS_EDIT: Level.ALL},
+        permissions={**builtin_client_permissions(), TASKS_ADD: Level.NONE, TASKS_EDIT: Level.ALL},
     )
     content = world.client_for(world.admin).get(view_as_url(world.project, world.client)).content
     text = content.decode()
@@ -122,7 +123,7 @@ def test_pe7_view_as_uses_the_clients_permissions_not_the_staff_members(world: W
     PermissionOverride.objects.create(
         portal=world.portal,
         member=member,
-        permissions={**BUILTIN_CLIENT_PERMISSIONS, TASKS_ADD: Level.NONE},
+        permissions={**builtin_client_permissions(), TASKS_ADD: Level.NONE},
     )
     # Loaded for the admin (on the project, without a customisation): its annotations
     # describe the admin's row, and must not answer for Paul.

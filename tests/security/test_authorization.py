@@ -26,8 +26,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from zeal import zeal_ignore
 
 from portail.access import services as access_services
-from portail.access.catalogue import (
-    BUILTIN_CLIENT_PERMISSIONS,
+from portail.access.catalogue import builtin_client_permissions
+from portail.access.models import PermissionOverride
+from portail.accounts.models import User
+from portail.clients import services as clients_services
+from portail.clients.models import ClientCompany
+from portail.notifications.models import EmailStatus, OutboundEmail
+from portail.portals.models import Membership
+from portail.projects import services
+from portail.projects.models import Milestone, Project, ProjectMember, Task
+from portail.projects.permissions import (
     MILESTONES_ADD,
     MILESTONES_DELETE,
     MILESTONES_EDIT,
@@ -38,14 +46,6 @@ from portail.access.catalogue import (
     TASKS_EDIT,
     TASKS_VIEW,
 )
-from portail.access.models import PermissionOverride
-from portail.accounts.models import User
-from portail.clients import services as clients_services
-from portail.clients.models import ClientCompany
-from portail.notifications.models import EmailStatus, OutboundEmail
-from portail.portals.models import Membership
-from portail.projects import services
-from portail.projects.models import Milestone, Project, ProjectMember, Task
 from tests.conftest import World, make_member
 
 PERSONAS = (
@@ -75,7 +75,7 @@ OK, SIGNIN, ADMIN_LOGIN, FORBIDDEN, MISSING, METHOD = (
 # What each client persona may do in the project: the stored sets the fixture gives them
 # (profile, or customisation), written out here rather than asked of `access`, so the
 # matrix checks the code against an independent statement of the rules.
-BUILTIN = dict(BUILTIN_CLIENT_PERMISSIONS)
+BUILTIN = dict(builtin_client_permissions())
 CLIENT_SETS: dict[str, dict[str, str]] = {
     "client": BUILTIN,
     "client_granted": {

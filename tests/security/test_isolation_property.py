@@ -49,14 +49,7 @@ from hypothesis import strategies as st
 from zeal import zeal_ignore
 
 from portail.access import services as access_services
-from portail.access.catalogue import (
-    CLIENT_CODES,
-    MILESTONES_VIEW,
-    PROJECT_VIEW,
-    TASKS_VIEW,
-    Level,
-    levels_for,
-)
+from portail.access.catalogue import Level, client_codes, levels_for
 from portail.access.models import ClientProfile
 from portail.accounts.services import user_update_preferences
 from portail.clients import services as clients_services
@@ -65,6 +58,7 @@ from portail.portals.models import Membership, Portal, StaffRole
 from portail.portals.services import membership_add_staff, portal_create, user_for_email
 from portail.projects import services as project_services
 from portail.projects.models import Milestone, Project, ProjectMember, Task
+from portail.projects.permissions import MILESTONES_VIEW, PROJECT_VIEW, TASKS_VIEW
 
 if TYPE_CHECKING:  # the test client's response type exists in django-stubs only
     from django.test.client import _MonkeyPatchedWSGIResponse as Response
@@ -97,7 +91,7 @@ text = st.one_of(
 )
 SEEN = (Level.OWN.value, Level.ALL.value)
 CENTS = Decimal("0.01")
-ORDERED_CODES = tuple(sorted(CLIENT_CODES))
+ORDERED_CODES = tuple(sorted(client_codes()))
 permission_sets = st.tuples(*(st.sampled_from(levels_for(code)) for code in ORDERED_CODES)).map(
     lambda levels: {code: level.value for code, level in zip(ORDERED_CODES, levels, strict=True)}
 )

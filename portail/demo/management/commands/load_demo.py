@@ -24,7 +24,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from portail.access.catalogue import MILESTONES_VIEW, PROJECT_VIEW, TASKS_VIEW, USERS_VIEW
 from portail.access.services import client_profile_builtin, member_permissions_customise
 from portail.accounts.models import User
 from portail.clients.models import ClientCompany
@@ -43,6 +42,7 @@ from portail.projects.models import (
     Task,
     TaskStatus,
 )
+from portail.projects.permissions import MILESTONES_VIEW, PROJECT_VIEW, TASKS_VIEW, USERS_VIEW
 from portail.projects.services import (
     milestone_create,
     milestone_set_closed,

@@ -1,14 +1,14 @@
-"""Portal-level questions ("may this person create projects here?").
+"""What a staff role may do across a portal ("may this person create projects here?").
 
-They are separate from project-level ones (STYLE.md, 4): this module knows
-portals and memberships only, so low apps (notifications) may ask it without
-pulling in projects. Project-level questions are in `portail.access.rules`.
+Each app declares its portal actions, with the roles allowed, in its `permissions.py`
+(portail/registry.py); this module answers for one person. It knows portals and
+memberships only, so the pages of every app may ask it, down to the audit log and the
+outbox. Project-level questions are answered by `portail.access.gate`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 from functools import wraps
 from typing import Any
 
@@ -16,31 +16,22 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from portail.portals.decorators import View, current_membership
-from portail.portals.models import Membership, StaffRole
-
-
-class PortalAction(StrEnum):
-    CREATE_PROJECTS = "portal.create_projects"
-    VIEW_OUTBOX = "portal.view_outbox"
-    VIEW_AUDIT = "portal.view_audit"
-    MANAGE_CLIENTS = "portal.manage_clients"
-    MANAGE_PROFILES = "portal.manage_profiles"
-    UNLOCK_SIGNIN = "portal.unlock_signin"
-    MANAGE_SECURITY = "portal.manage_security"
+from portail.portals.models import Membership
+from portail.registry import PortalAction, registry
 
 
 def can_portal(membership: Membership | None, action: PortalAction) -> bool:
-    """Admin-only unless a rule says otherwise; projects are created by admins and managers."""
+    """Active staff whose role the action names; never a client user."""
     if membership is None or not membership.is_active or not membership.is_staff:
         return False
-    if action == PortalAction.CREATE_PROJECTS:
-        return membership.role in (StaffRole.ADMIN, StaffRole.MANAGER)
-    return membership.role == StaffRole.ADMIN
+    return membership.role in registry.portal_action_for(action.code).roles
 
 
 def portal_abilities(membership: Membership | None) -> dict[str, bool]:
     """Every portal-level answer for one person, keyed for templates (`portal_may.view_outbox`)."""
-    return {action.name.lower(): can_portal(membership, action) for action in PortalAction}
+    return {
+        action.name: can_portal(membership, action) for action in registry.portal_actions.values()
+    }
 
 
 def portal_permission(action: PortalAction) -> Callable[[View], View]:
