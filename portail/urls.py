@@ -9,8 +9,9 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("portals/", portal_views.portal_picker, name="portal-picker"),
     path("accounts/", include("portail.accounts.urls")),
+    path("accounts/", include("portail.recovery.urls")),
     path("p/<slug:portal_slug>/", include("portail.portals.urls")),
-    path("p/<slug:portal_slug>/projects/", include("portail.projects.urls")),
+    path("p/<slug:portal_slug>/projects/", include("portail.workspace.urls")),
     path(
         "p/<slug:portal_slug>/projects/<int:project_id>/clients/",
         include("portail.clients.project_urls"),

@@ -330,7 +330,7 @@ def test_the_sign_in_lock_out_is_a_429_page_in_the_layout(
     html = _html(response)
     assert LAYOUT in html
     assert "<h1>Too many attempts</h1>" in html
-    assert f'href="{reverse("accounts:password-reset")}"' in html
+    assert f'href="{reverse("recovery:password-reset")}"' in html
 
 
 def test_the_sign_in_lock_out_page_is_in_french(

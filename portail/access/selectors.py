@@ -26,6 +26,7 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
+from django.utils.translation import gettext as _
 
 from portail.access import rules
 from portail.access.catalogue import Action, Level, Module
@@ -75,6 +76,33 @@ def visible_projects(membership: Membership) -> QuerySet[Project]:
         | (~Exists(overridden) if profile_sees else Q(pk__in=[]))
     )
     return qs.filter(Exists(allowed))
+
+
+def person_name(viewer: Membership, person: Membership | None) -> str | None:
+    """How `person` is named on `viewer`'s pages, or None when `viewer` may not know them.
+
+    Staff see everyone's name (or email). A client user sees the project's staff and the
+    people of their own company by name only, and never learns of another client
+    company's people, nor anyone's email address (CX3).
+    """
+    if person is None:
+        return None
+    if viewer.is_staff:
+        return person.user.display_name
+    if person.is_staff or (
+        person.client_company_id is not None
+        and person.client_company_id == viewer.client_company_id
+    ):
+        return person.user.full_name or str(_("Name not given"))
+    return None
+
+
+def owner_name(viewer: Membership, owner: Membership) -> str:
+    """How a project's owner is named in `viewer`'s project list: staff see their name or
+    email; a client user their name only, else "Project team" (never an email, CX3)."""
+    if viewer.is_staff:
+        return owner.user.display_name
+    return owner.user.full_name or str(_("Project team"))
 
 
 def own_rows(module: Module, membership: Membership) -> Q:

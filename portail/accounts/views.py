@@ -6,19 +6,13 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 
 from portail.accounts import services, sessions
-from portail.accounts.forms import (
-    PasswordResetRequestForm,
-    PreferencesForm,
-    SetPasswordForm,
-    SignInForm,
-)
+from portail.accounts.forms import PreferencesForm, SignInForm
 from portail.accounts.models import User
 from portail.accounts.twofactor import two_factor_enabled
 from portail.accounts.twofactor_views import signin_pending_start
@@ -61,41 +55,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         )
         messages.success(self.request, _("Your password has been changed."))
         return response
-
-
-@get_or_post
-def password_reset_request(request: HttpRequest) -> HttpResponse:
-    form = PasswordResetRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.password_reset_request(email=form.cleaned_data["email"])
-        # The same answer whether or not the address has an account.
-        return render(
-            request, "accounts/password_reset_sent.html", {"email": form.cleaned_data["email"]}
-        )
-    return render(request, "accounts/password_reset_request.html", {"form": form})
-
-
-@get_or_post
-def password_reset_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """GET shows the form and spends nothing (mail scanners open links); POST spends it."""
-    try:
-        services.password_reset_token_valid(raw_token=token)
-    except services.InvalidResetLink:
-        return render(request, "accounts/password_reset_invalid.html", status=410)
-    form = SetPasswordForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.password_reset_complete(
-                raw_token=token, new_password=form.cleaned_data["new_password1"]
-            )
-        except services.InvalidResetLink:
-            return render(request, "accounts/password_reset_invalid.html", status=410)
-        except ValidationError as error:
-            form.add_error("new_password1", error)
-        else:
-            messages.success(request, _("Your password has been set. Sign in with it now."))
-            return redirect("accounts:signin")
-    return render(request, "accounts/password_reset_confirm.html", {"form": form})
 
 
 @login_required

@@ -199,7 +199,7 @@ def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(world:
 
 def test_resetting_the_password_ends_every_session(world: World) -> None:
     first, second = signed_in("employee@acme.test"), signed_in("employee@acme.test")
-    Client().post(reverse("accounts:password-reset"), {"email": "employee@acme.test"})
+    Client().post(reverse("recovery:password-reset"), {"email": "employee@acme.test"})
     (message,) = deliver()
     link = path_of(link_in(message, RESET_LINK))
     response = Client().post(link, {"new_password1": NEW, "new_password2": NEW})

@@ -15,8 +15,8 @@ from django.urls import get_resolver
 
 from portail.access.catalogue import codes
 from portail.projects import services
-from portail.projects import urls as project_urls
 from portail.projects.permissions import CREATE_PROJECTS
+from portail.workspace import urls as project_urls
 from tests.conftest import World, make_project
 from tests.projects.routes import OBJECT_ROUTES, ROUTES, Objects, route, url
 

@@ -12,9 +12,10 @@ import pytest
 from django.db.models.signals import post_init
 from django.utils import timezone
 
-from portail.projects import selectors, services
+from portail.projects import services
 from portail.projects.models import ProjectStatus, Task, TaskStatus
-from portail.projects.selectors import Progress
+from portail.workspace import selectors
+from portail.workspace.selectors import Progress
 from tests.conftest import World, make_project
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +124,9 @@ def test_list_rows_carry_task_and_milestone_progress_and_next_milestone(
     empty = make_project(world.portal, world.admin, "Empty")
 
     with no_task_loaded(), django_assert_num_queries(1):
-        rows = selectors.project_rows(selectors.project_list(membership=world.admin))
+        rows = selectors.project_rows(
+            selectors.project_list(membership=world.admin), viewer=world.admin
+        )
     by_name = {row.project.name: row for row in rows}
     website = by_name["Website"]
     assert website.tasks == Progress(2, 5)
@@ -141,7 +144,9 @@ def test_next_milestone_skips_closed_ones_and_falls_back_to_undated(world: World
     )
     services.milestone_set_closed(actor=None, milestone=dated, closed=True)
     services.milestone_create(project=world.project, title="Undated")
-    (row,) = selectors.project_rows(selectors.project_list(membership=world.employee))
+    (row,) = selectors.project_rows(
+        selectors.project_list(membership=world.employee), viewer=world.employee
+    )
     assert row.next_milestone == selectors.NextMilestone("Undated", None)
 
 

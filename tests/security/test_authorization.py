@@ -172,8 +172,8 @@ DECLARED: dict[str, Declared] = {
     "accounts:signin": d("public", GET, POST),
     # Signing out needs no session, and always lands on the sign-in page.
     "accounts:signout": d("public", POST, exceptions=tuple((p, POST, SIGNIN) for p in PERSONAS)),
-    "accounts:password-reset": d("public", GET, POST),
-    "accounts:password-reset-confirm": d("public", GET, POST),
+    "recovery:password-reset": d("public", GET, POST),
+    "recovery:password-reset-confirm": d("public", GET, POST),
     "accounts:password-change": d("signed_in", GET, POST),
     "accounts:preferences": d("signed_in", GET, POST),
     # The sign-in's code step, without a pending sign-in (a right password just before),

@@ -300,7 +300,7 @@ POSTS = (
         text=("username", "password"),
         goes_through=False,
     ),
-    Posted("accounts:password-reset", "anonymous", {"email": "x@acme.test"}, text=("email",)),
+    Posted("recovery:password-reset", "anonymous", {"email": "x@acme.test"}, text=("email",)),
     Posted("member-permissions:clone", "admin", {}, ids=("targets",), goes_through=False),
 )
 

@@ -111,7 +111,7 @@ def test_after_an_invitation_and_a_reset_are_sent_no_table_holds_a_working_token
     olga.status = MembershipStatus.INVITED
     olga.save()
     invitations.invitation_send(membership=olga, actor=world.admin.user)
-    Client().post(reverse("accounts:password-reset"), {"email": "admin@acme.test"})
+    Client().post(reverse("recovery:password-reset"), {"email": "admin@acme.test"})
     [nina_email, olga_email, reset_email] = deliver()
     links_sent = [
         link_in(nina_email, INVITATION_LINK),
@@ -158,7 +158,7 @@ def test_after_an_invitation_and_a_reset_are_sent_no_table_holds_a_working_token
 
 def test_the_admin_pages_of_outbox_rows_show_no_working_link(world: World) -> None:
     invitations.invitation_send(membership=invited(world), actor=world.admin.user)
-    Client().post(reverse("accounts:password-reset"), {"email": "admin@acme.test"})
+    Client().post(reverse("recovery:password-reset"), {"email": "admin@acme.test"})
     sent = deliver()
     tokens = [token_in(sent[0], INVITATION_LINK), token_in(sent[1], RESET_LINK)]
     admin = Client()
@@ -234,9 +234,9 @@ def test_an_accepted_or_expired_invitation_gets_no_new_link(world: World) -> Non
 
 def test_a_superseded_reset_email_is_not_sent(world: World) -> None:
     client = Client()
-    client.post(reverse("accounts:password-reset"), {"email": "admin@acme.test"})
+    client.post(reverse("recovery:password-reset"), {"email": "admin@acme.test"})
     PasswordResetToken.objects.update(created_at=timezone.now() - dt.timedelta(minutes=5))
-    client.post(reverse("accounts:password-reset"), {"email": "admin@acme.test"})
+    client.post(reverse("recovery:password-reset"), {"email": "admin@acme.test"})
 
     [message] = deliver()
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portail.projects import views
+from portail.workspace import views
 
 app_name = "projects"
 

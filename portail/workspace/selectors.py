@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 from portail.access import rules
 from portail.access.catalogue import ACTION_LABELS, Level, modules
 from portail.access.rules import PermissionSet
-from portail.access.selectors import visible, visible_everywhere, visible_projects
+from portail.access.selectors import (
+    owner_name,
+    person_name,
+    visible,
+    visible_everywhere,
+    visible_projects,
+)
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, StaffRole
 from portail.projects.models import (
     Milestone,
@@ -72,6 +78,7 @@ class ProjectRow:
     tasks: Progress
     milestones: Progress
     next_milestone: NextMilestone | None
+    owner: str  # as the viewer may name them
 
 
 def _count(queryset: QuerySet[Task] | QuerySet[Milestone], condition: Q | None = None) -> Coalesce:
@@ -111,7 +118,7 @@ def with_progress(projects: QuerySet[Project], *, membership: Membership) -> Que
     )
 
 
-def _row(project: Project) -> ProjectRow:
+def _row(project: Project, viewer: Membership) -> ProjectRow:
     title: str | None = project.next_milestone_title  # type: ignore[attr-defined]
     return ProjectRow(
         project=project,
@@ -125,6 +132,7 @@ def _row(project: Project) -> ProjectRow:
             if title is None
             else NextMilestone(title=title, due_date=project.next_milestone_due)  # type: ignore[attr-defined]
         ),
+        owner=owner_name(viewer, project.owner),
     )
 
 
@@ -157,9 +165,10 @@ def project_list(*, membership: Membership, status: str = CURRENT) -> QuerySet[P
     )
 
 
-def project_rows(projects: Iterable[Project]) -> list[ProjectRow]:
-    """Rows from projects that came from `project_list` (or `with_progress`)."""
-    return [_row(project) for project in projects]
+def project_rows(projects: Iterable[Project], *, viewer: Membership) -> list[ProjectRow]:
+    """Rows from projects that came from `project_list` (or `with_progress`), as `viewer`
+    sees them."""
+    return [_row(project, viewer) for project in projects]
 
 
 def status_counts(*, membership: Membership) -> dict[str, int]:
@@ -260,25 +269,6 @@ def project_tasks(
 ) -> QuerySet[Task]:
     """Tasks in their stable order (position), with what a task row shows."""
     return visible(membership, project, TASKS, perms=perms).select_related("assignee__user")
-
-
-def person_name(viewer: Membership, person: Membership | None) -> str | None:
-    """How `person` is named on `viewer`'s pages, or None when `viewer` may not know them.
-
-    Staff see everyone's name (or email). A client user sees the project's staff and the
-    people of their own company by name only, and never learns of another client
-    company's people, nor anyone's email address (CX3).
-    """
-    if person is None:
-        return None
-    if viewer.is_staff:
-        return person.user.display_name
-    if person.is_staff or (
-        person.client_company_id is not None
-        and person.client_company_id == viewer.client_company_id
-    ):
-        return person.user.full_name or str(_("Name not given"))
-    return None
 
 
 def mark_task(

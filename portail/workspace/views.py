@@ -25,15 +25,7 @@ from portail.access.rules import abilities
 from portail.access.selectors import visible
 from portail.portals.decorators import PortalRequest, portal_member
 from portail.portals.roles import can_portal, portal_permission
-from portail.projects import selectors, services
-from portail.projects.forms import (
-    MemberAddForm,
-    MilestoneForm,
-    ProjectForm,
-    ProjectListFilterForm,
-    TaskForm,
-    TaskStartForm,
-)
+from portail.projects import services
 from portail.projects.models import Milestone, Project, ProjectMember, ProjectStatus, Task
 from portail.projects.permissions import (
     CREATE_PROJECTS,
@@ -48,6 +40,15 @@ from portail.projects.permissions import (
     TASKS_EDIT,
 )
 from portail.web import apply_service_errors, get_or_post, paginate, posted
+from portail.workspace import selectors
+from portail.workspace.forms import (
+    MemberAddForm,
+    MilestoneForm,
+    ProjectForm,
+    ProjectListFilterForm,
+    TaskForm,
+    TaskStartForm,
+)
 
 PROJECTS_PER_PAGE = 50
 
@@ -92,7 +93,7 @@ def project_list(request: PortalRequest) -> HttpResponse:
         request,
         "projects/list.html",
         {
-            "rows": selectors.project_rows(page.object_list),
+            "rows": selectors.project_rows(page.object_list, viewer=membership),
             "page": page,
             "status": status,
             "filters": [(key, labels[key], counts.get(key, 0)) for key in selectors.STATUS_FILTERS],

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from portail.portals.models import Membership
-from portail.projects import selectors, services
+from portail.projects import services
 from portail.projects.models import (
     RATE_DECIMALS,
     RATE_DIGITS,
@@ -27,6 +27,7 @@ from portail.projects.models import (
     TaskStatus,
 )
 from portail.web import AmountField, apply_service_errors, id_field
+from portail.workspace import selectors
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
