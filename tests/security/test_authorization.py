@@ -547,10 +547,13 @@ def _portal_get(name: str, method: str) -> bool:
     return method == GET and "<slug:portal_slug>" in _prefixes()[name] and name not in SENDS_ON
 
 
-def test_authorization_matrix(matrix: Fixture) -> None:
+def test_cx2_pe1_pe2_authorization_matrix(matrix: Fixture) -> None:
     """Every declared URL, every persona, every HTTP method: the outcome its rule says
     (a method the view does not take is refused, 405, once the person may be there).
-    A refused try writes nothing; a portal page someone may open answers 200."""
+    A refused try writes nothing; a portal page someone may open answers 200.
+
+    Client personas get what their profile gives (PE1) or their customisation in the
+    project says (PE2); what they may not do is refused, 403 or 404 (CX2)."""
     mismatches = []
     for name, declared in DECLARED.items():
         url = reverse(name, kwargs=matrix.kwargs[name])
@@ -664,7 +667,7 @@ def _tries(matrix: Fixture, urls: dict[str, str]) -> list[str]:
     return wrong
 
 
-def test_cu8_another_portals_ids_under_this_portal_address_are_404(
+def test_another_portals_ids_under_this_portal_address_are_404(
     matrix: Fixture, elsewhere: Elsewhere
 ) -> None:
     """Every URL that takes ids, with portal B's ids typed under portal A's address, as
