@@ -172,10 +172,6 @@ def _field(target_type: str, key: str) -> Any:
         return None
 
 
-def field_label(target_type: str, key: str) -> str:
-    return _label(_field(target_type, key), key)
-
-
 def _label(field: Any, key: str) -> str:
     label = getattr(field, "verbose_name", None) or KEY_LABELS.get(key) or key
     return capfirst(str(label))

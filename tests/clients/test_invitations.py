@@ -482,14 +482,32 @@ def test_cu7_removal_notice_in_the_persons_language(
 
 
 def test_cu7_removal_notice_rolls_back_with_the_removal(world: World) -> None:
-    def fail_after_writing() -> None:
-        with transaction.atomic():
-            invitations.removal_notice_queue(membership=world.client, actor=None)
-            raise RuntimeError("the removal fails")
+    """The real removal (CU7, with the notice) in a transaction that fails after it: the
+    notice, the revoked invitation and the deactivation all go, nothing is left half-done."""
+    # Imported here: the removal service is the clients app's, not this module's.
+    from portail.clients.services import client_user_remove
 
-    with pytest.raises(RuntimeError):
-        fail_after_writing()
-    assert OutboundEmail.objects.count() == 0
+    membership = invited(world)
+    invitation = invitations.invitation_send(membership=membership, actor=world.admin.user)
+    emails_before = OutboundEmail.objects.count()
+
+    def fail_after_removing() -> None:
+        with transaction.atomic():
+            client_user_remove(membership=membership, actor=world.admin.user, notify=True)
+            # The removal did write: the notice is in the outbox, the invitation revoked.
+            assert OutboundEmail.objects.filter(kind="client_removed").count() == 1
+            assert Invitation.objects.get(pk=invitation.pk).revoked_at is not None
+            raise RuntimeError("the caller fails after the removal")
+
+    with pytest.raises(RuntimeError, match="after the removal"):
+        fail_after_removing()
+    assert OutboundEmail.objects.count() == emails_before
+    assert not OutboundEmail.objects.filter(kind="client_removed").exists()
+    assert Invitation.objects.get(pk=invitation.pk).revoked_at is None
+    membership.refresh_from_db()
+    assert membership.status == MembershipStatus.INVITED
+    removal_events = ("client_user.removed", "invitation.revoked")
+    assert not AuditEvent.objects.filter(action__in=removal_events).exists()
 
 
 # CU4 under concurrent submissions (PostgreSQL; SQLite serialises writers anyway) ------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.shortcuts import resolve_url
 from django.test import Client
@@ -32,9 +33,21 @@ def project_data(world: World, **overrides: Any) -> dict[str, Any]:
     return data
 
 
+def rows() -> dict[str, int]:
+    """How many rows each of Portail's models holds (projects, tasks, audit events, emails...)."""
+    return {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models()
+        if model.__module__.startswith("portail.")
+    }
+
+
 def refused(client: Client, path: str, data: dict[str, Any], field: str, message: str) -> None:
-    """The page comes back (200) with `message` on `field`, named in the error summary."""
+    """The page comes back (200) with `message` on `field`, named in the error summary,
+    and no row was created anywhere."""
+    before = rows()
     response = client.post(path, data)
+    assert rows() == before
     assert response.status_code == 200
     form = response.context["form"]
     assert message in form.errors.get(field, []), form.errors
@@ -110,7 +123,7 @@ def test_project_create_refuses_bad_input_on_its_field(
         field,
         message,
     )
-    assert Project.objects.count() == before
+    assert Project.objects.count() == before  # and no other row: see `refused`
 
 
 def test_project_owner_of_another_portal_is_refused(world: World) -> None:
@@ -132,6 +145,7 @@ def test_a_client_cannot_own_a_project(world: World) -> None:
         "owner",
         "Choose an active staff member of this portal.",
     )
+    assert not Project.objects.filter(name="Rebrand").exists()
 
 
 @pytest.mark.parametrize(("overrides", "field", "message"), CREATE_CASES[:3])
@@ -148,13 +162,16 @@ def test_project_edit_refuses_bad_input_and_leaves_the_project_as_it_was(
 
 def test_project_errors_show_together(world: World) -> None:
     """Billing and date errors do not wait for the other fields to be right."""
-    response = world.client_for(world.admin).post(
+    client = world.client_for(world.admin)
+    before = rows()
+    response = client.post(
         resolve_url("projects:create", portal_slug="acme"),
         project_data(
             world, name="", start_date="2030-02-02", end_date="2030-01-01", fixed_cost="1"
         ),
     )
     assert set(response.context["form"].errors) == {"name", "end_date", "fixed_cost"}
+    assert rows() == before
 
 
 # Milestones -------------------------------------------------------------------------------
@@ -239,6 +256,7 @@ def test_task_assignee_not_on_the_project_is_refused(world: World) -> None:
         "assignee",
         "Choose an active staff member who works on this project.",
     )
+    assert not Task.objects.exists()
 
 
 def test_task_edit_with_bad_input_changes_nothing(world: World) -> None:
@@ -264,6 +282,7 @@ def test_services_name_the_field_too(world: World) -> None:
     from datetime import date
     from decimal import Decimal
 
+    before = rows()
     with pytest.raises(ValidationError) as end:
         services.project_create(
             actor=None,
@@ -287,5 +306,6 @@ def test_services_name_the_field_too(world: World) -> None:
             project=world.project, title="M", start_date=date(2030, 2, 1), due_date=date(2030, 1, 1)
         )
     assert set(due.value.message_dict) == {"due_date"}
+    assert rows() == before
     world.project.refresh_from_db()
     assert world.project.billing_method == BillingMethod.NOT_BILLABLE

@@ -1,32 +1,41 @@
 """The authorization matrix: every URL of the product, tried by every persona.
 
-Each URL name declares its rule below. A URL without a declaration fails
-`test_every_url_declares_its_rule`, so a new page cannot ship without saying
-who may use it. Each (URL, persona, method) is tried inside a savepoint that
-is rolled back, so one persona's POST does not change what the next one sees.
+Each URL name declares its rule below, once for the whole product. A URL without
+a declaration fails `test_every_url_declares_its_rule`, so a new page cannot ship
+without saying who may use it. Each (URL, persona, method) is tried inside a
+savepoint that is rolled back, so one persona's POST does not change what the next
+one sees; a try that is refused must not have written anything (sessions aside),
+and a portal page a person may open answers 200.
 
 Outcomes are compared as words: "ok" (the view ran: 2xx, or a redirect that
 is not to sign-in), "signin" (sent to sign in), "admin-login", "forbidden"
 (403), "missing" (404), "method" (405).
+
+Beside the matrix: the permission each view declares agrees with its rule, the
+ids in a URL are looked up within its portal and its project (another portal's,
+or another project's, are 404 and change nothing), and what the project list
+shows each persona.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.contrib import admin
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpResponse
+from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from zeal import zeal_ignore
 
 from portail.access import services as access_services
-from portail.access.catalogue import builtin_client_permissions
+from portail.access.catalogue import builtin_client_permissions, codes
 from portail.access.models import PermissionOverride
 from portail.accounts.models import User
 from portail.clients import services as clients_services
@@ -36,6 +45,7 @@ from portail.portals.models import Membership
 from portail.projects import services
 from portail.projects.models import Milestone, Project, ProjectMember, Task
 from portail.projects.permissions import (
+    CREATE_PROJECTS,
     MILESTONES_ADD,
     MILESTONES_DELETE,
     MILESTONES_EDIT,
@@ -46,7 +56,8 @@ from portail.projects.permissions import (
     TASKS_EDIT,
     TASKS_VIEW,
 )
-from tests.conftest import World, make_member
+from portail.registry import registry
+from tests.conftest import World, make_member, make_project
 
 PERSONAS = (
     "anonymous",
@@ -303,6 +314,35 @@ def test_every_portal_view_declares_its_permission_on_the_view() -> None:
     assert not missing, missing
 
 
+def test_each_view_declares_the_permission_its_rule_says() -> None:
+    """What a view declares (STYLE.md 5) agrees with its rule here: nothing for pages open
+    to every member (a list is filtered instead), a portal action for portal-level rules,
+    a catalogue code for project pages: for pages open to clients, the code stated here."""
+    portal_actions = set(registry.portal_actions)
+    wrong = []
+    for name, pattern in _walk(get_resolver()):
+        if not hasattr(pattern.callback, "required_permission"):
+            continue
+        declared, permission = DECLARED[name], pattern.callback.required_permission
+        fits = {
+            "portal_member": permission is None,
+            "create_projects": permission == CREATE_PROJECTS,
+            "portal_admin": permission in portal_actions - {CREATE_PROJECTS},
+            STAFF: permission in codes(),
+            "project": permission == declared.code,
+        }.get(declared.rule, False)
+        if not fits:
+            wrong.append(f"{name}: {permission!r} under rule {declared.rule}")
+    assert not wrong, wrong
+    assert DECLARED["projects:list"].rule == "portal_member"
+
+
+def test_project_urls_are_under_the_portal_address() -> None:
+    match = get_resolver().resolve("/p/acme/projects/1/tasks/2/done/")
+    assert match.url_name == "task-done"
+    assert match.kwargs == {"portal_slug": "acme", "project_id": 1, "task_id": 2}
+
+
 @dataclass
 class Fixture:
     world: World
@@ -471,18 +511,49 @@ def expected(declared: Declared, persona: str, method: str) -> str:
     return OK if method in allowed else METHOD
 
 
-def attempt(client: Client, method: str, url: str) -> str:
+WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Tried:
+    outcome: str
+    status: int
+    wrote: tuple[str, ...]  # the tables the request wrote to, sessions aside
+
+
+def attempt(client: Client, method: str, url: str) -> Tried:
     cookies = copy.deepcopy(client.cookies)  # signing out must not sign out the next try
-    with transaction.atomic():
+    wrote: list[str] = []
+
+    def record(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
+        write = WRITE.match(sql)
+        if write and not write.group(1).endswith("session"):
+            wrote.append(write.group(1))
+        return execute(sql, *args)
+
+    with transaction.atomic(), connection.execute_wrapper(record):
         response = client.post(url, {}) if method == POST else client.generic(method, url)
         transaction.set_rollback(True)
     client.cookies = cookies
-    return outcome(response)
+    return Tried(outcome(response), response.status_code, tuple(wrote))
 
 
-def test_authorization_matrix(matrix: Fixture) -> None:
+# The portal's address sends each person on to where they work.
+SENDS_ON = {"portals:dashboard"}
+
+
+def _portal_get(name: str, method: str) -> bool:
+    """A GET of a page under the portal's address (which, when allowed, answers 200)."""
+    return method == GET and "<slug:portal_slug>" in _prefixes()[name] and name not in SENDS_ON
+
+
+def test_cx2_pe1_pe2_authorization_matrix(matrix: Fixture) -> None:
     """Every declared URL, every persona, every HTTP method: the outcome its rule says
-    (a method the view does not take is refused, 405, once the person may be there)."""
+    (a method the view does not take is refused, 405, once the person may be there).
+    A refused try writes nothing; a portal page someone may open answers 200.
+
+    Client personas get what their profile gives (PE1) or their customisation in the
+    project says (PE2); what they may not do is refused, 403 or 404 (CX2)."""
     mismatches = []
     for name, declared in DECLARED.items():
         url = reverse(name, kwargs=matrix.kwargs[name])
@@ -491,8 +562,14 @@ def test_authorization_matrix(matrix: Fixture) -> None:
                 with zeal_ignore():  # many unrelated requests in one test are not an N+1
                     got = attempt(matrix.clients[persona], method, url)
                 want = expected(declared, persona, method)
-                if got != want:
-                    mismatches.append(f"{method} {name} as {persona}: {got}, expected {want}")
+                where = f"{method} {name} as {persona}"
+                if got.outcome != want:
+                    mismatches.append(f"{where}: {got.outcome}, expected {want}")
+                # Signing out is done, not refused (axes logs when the session ended).
+                elif want != OK and got.wrote and name != "accounts:signout":
+                    mismatches.append(f"{where}: {want}, but it wrote to {got.wrote}")
+                elif want == OK == got.outcome and got.status != 200 and _portal_get(name, method):
+                    mismatches.append(f"{where}: {got.status}, expected 200")
     assert not mismatches, "\n".join(mismatches)
 
 
@@ -509,8 +586,164 @@ def test_django_admin_is_for_superusers_only(matrix: Fixture) -> None:
     for url in admin_urls():
         for persona in PERSONAS:
             with zeal_ignore():
-                got = attempt(matrix.clients[persona], GET, url)
+                got = attempt(matrix.clients[persona], GET, url).outcome
             want = expected(DJANGO_ADMIN, persona, GET)
             if got != want:
                 mismatches.append(f"GET {url} as {persona}: {got}, expected {want}")
     assert not mismatches, "\n".join(mismatches)
+
+
+# Ids are looked up within the portal and the project of the URL ---------------------------
+#
+# The matrix's other_admin persona tries this portal's URLs as the admin of another one;
+# here this portal's admin types another portal's ids (or another project's) under this
+# portal's address.
+
+ID_KEYWORDS = ("project_id", "milestone_id", "task_id", "company_id", "membership_id")
+
+
+@dataclass
+class Elsewhere:
+    # Portal B's row for each id keyword a URL takes (portal B's own pages are not tried).
+    other_portal: dict[str, int]
+    # A second project of this portal: no members but its owner, no clients.
+    other_project: Project
+
+
+@pytest.fixture
+def elsewhere(matrix: Fixture) -> Elsewhere:
+    world = matrix.world
+    theirs = world.other_project
+    owner = world.other_admin
+    company = clients_services.company_create(
+        portal=world.other_portal, actor=owner.user, name="Bowman", projects=[theirs]
+    )
+    carla = make_member(world.other_portal, "carla@their-client.test", "client", "Carla Client")
+    carla.client_company = company
+    carla.save(update_fields=["client_company"])
+    _on_project(carla, theirs)
+    email = OutboundEmail.objects.create(
+        portal=world.other_portal,
+        kind="test",
+        to="someone@example.test",
+        subject="Hello",
+        body_text="Hello",
+        language="en",
+        status=EmailStatus.FAILED,
+        last_error="550 no such user",
+    )
+    profile = access_services.client_profile_create(
+        portal=world.other_portal, actor=owner.user, name="Reviewer"
+    )
+    ids = {
+        "project_id": theirs.pk,
+        "milestone_id": services.milestone_create(project=theirs, title="Launch").pk,
+        "task_id": services.task_create(project=theirs, title="Write copy", created_by=owner).pk,
+        "company_id": company.pk,
+        "membership_id": carla.pk,
+        "profile_id": profile.pk,
+        "email_id": email.pk,
+    }
+    second = make_project(world.portal, world.admin, "Second project")
+    return Elsewhere(other_portal=ids, other_project=second)
+
+
+def _tries(matrix: Fixture, urls: dict[str, str]) -> list[str]:
+    """Each URL, GET and POST, as this portal's admin: what is not a 404 that wrote nothing.
+
+    A method the page does not take may be refused first (405): that says nothing of the
+    row either. Project pages look the project and its rows up first: 404 for both.
+    """
+    wrong = []
+    for name, url in urls.items():
+        for method in (GET, POST):
+            with zeal_ignore():
+                got = attempt(matrix.clients["admin"], method, url)
+            refusals = {404}
+            if method not in DECLARED[name].methods and not name.startswith("projects:"):
+                refusals.add(405)
+            if got.status not in refusals or got.wrote:
+                wrong.append(f"{method} {name}: {got.status}, wrote to {got.wrote}")
+    return wrong
+
+
+def test_another_portals_ids_under_this_portal_address_are_404(
+    matrix: Fixture, elsewhere: Elsewhere
+) -> None:
+    """Every URL that takes ids, with portal B's ids typed under portal A's address, as
+    portal A's admin: 404 (never 403, which would say the row exists), and nothing written."""
+    urls = {}
+    for name, kwargs in matrix.kwargs.items():
+        foreign = {
+            key: elsewhere.other_portal[key] for key in kwargs if key in elsewhere.other_portal
+        }
+        if foreign:
+            urls[name] = reverse(name, kwargs={**kwargs, **foreign})
+    assert {"projects:task-done", "clients:company-edit", "access:profile-rename"} <= set(urls)
+    assert not _tries(matrix, urls)
+
+
+# Adding people of a company that is not a client of the project sends staff back to the
+# project's clients, saying to add the company first (PC6): not a lookup of the company
+# within the project. Its lookup within the portal is proved above.
+NOT_LOOKED_UP_IN_THE_PROJECT = {"project-clients:users-add"}
+
+
+def test_ids_of_another_project_of_the_portal_are_404(
+    matrix: Fixture, elsewhere: Elsewhere
+) -> None:
+    """A milestone, a task, a person or a client company of project 1 under project 2's
+    address: 404, and nothing written; ids are looked up within the project of the URL."""
+    urls = {
+        name: reverse(name, kwargs={**kwargs, "project_id": elsewhere.other_project.pk})
+        for name, kwargs in matrix.kwargs.items()
+        if "project_id" in kwargs
+        and {"milestone_id", "task_id", "membership_id", "company_id"} & set(kwargs)
+        and name not in NOT_LOOKED_UP_IN_THE_PROJECT
+    }
+    assert {"projects:view-as", "projects:member-remove", "projects:task-done"} <= set(urls)
+    assert len(urls) == 18
+    assert not _tries(matrix, urls)
+
+
+# What the project list shows: every project of the portal to admins and managers, their own
+# to employees, none to a client user on none (tests/projects/test_client_view.py: on some).
+
+
+def test_list_shows_admins_and_managers_every_project_employees_only_theirs(world: World) -> None:
+    extra = make_project(world.portal, world.manager, "Brochure")
+    list_url = resolve_url("projects:list", portal_slug="acme")
+
+    def names(membership: Membership) -> set[str]:
+        response = world.client_for(membership).get(list_url)
+        assert response.status_code == 200
+        return {row.project.name for row in response.context["rows"]}
+
+    assert names(world.admin) == {"Website", "Brochure"}
+    assert names(world.manager) == {"Website", "Brochure"}
+    assert names(world.employee) == {"Website"}
+    assert names(world.outsider) == set()
+    services.project_member_add(actor=None, project=extra, membership=world.outsider)
+    assert names(world.outsider) == {"Brochure"}
+
+
+def test_list_never_shows_another_portals_projects(world: World) -> None:
+    response = world.client_for(world.admin).get(resolve_url("projects:list", portal_slug="acme"))
+    assert b"Other website" not in response.content
+
+
+def test_cx1_client_on_no_project_gets_a_friendly_empty_list(world: World) -> None:
+    response = world.client_for(world.client).get(resolve_url("projects:list", portal_slug="acme"))
+    assert response.status_code == 200
+    assert response.context["rows"] == []
+    assert b"Nothing to show yet." in response.content
+    assert b"Website" not in response.content
+
+
+def test_employee_without_projects_sees_an_empty_state(world: World) -> None:
+    response = world.client_for(world.outsider).get(
+        resolve_url("projects:list", portal_slug="acme")
+    )
+    assert response.status_code == 200
+    assert b"You are not on any current project." in response.content
+    assert b"New project" not in response.content
