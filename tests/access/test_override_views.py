@@ -11,7 +11,7 @@ from django.shortcuts import resolve_url
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
-from portail.access import services
+from portail.access import customisations as services
 from portail.access.catalogue import (
     BUILTIN_CLIENT_PERMISSIONS,
     CLIENT_CODES,

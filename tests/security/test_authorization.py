@@ -25,7 +25,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from zeal import zeal_ignore
 
-from portail.access import services as access_services
+from portail.access import profiles
 from portail.access.catalogue import (
     BUILTIN_CLIENT_PERMISSIONS,
     MILESTONES_ADD,
@@ -347,7 +347,7 @@ def matrix(world: World) -> Fixture:
         portal=world.portal, actor=world.admin.user, name="Vasseur", projects=[project]
     )
     clients_services.project_client_add(project=project, company=bowman, actor=None)
-    profile = access_services.client_profile_create(
+    profile = profiles.client_profile_create(
         portal=world.portal, actor=world.admin.user, name="Reviewer"
     )
     superuser = User.objects.create_superuser("root@example.test", "a long password 9")
