@@ -20,7 +20,7 @@ from django.shortcuts import resolve_url
 from django.test import Client
 from zeal import zeal_ignore
 
-from portail.access import services as access_services
+from portail.access import customisations
 from portail.clients import services
 from portail.clients.services import (
     MAX_PEOPLE_PER_REQUEST,
@@ -101,12 +101,12 @@ def test_pe3_clone_at_the_limit(world: World) -> None:  # noqa: F811
     source = ProjectMember.objects.create(
         portal=world.portal, project=world.project, membership=world.client
     )
-    access_services.member_permissions_customise(
+    customisations.member_permissions_customise(
         member=source, permissions=NO_ADD, actor=world.admin.user
     )
-    chosen = [t.pk for t in targets(world, access_services.MAX_CLONE_TARGETS)]
+    chosen = [t.pk for t in targets(world, customisations.MAX_CLONE_TARGETS)]
     timed(
-        f"PE3 copy to {access_services.MAX_CLONE_TARGETS} people",
+        f"PE3 copy to {customisations.MAX_CLONE_TARGETS} people",
         world.client_for(world.admin),
         resolve_url(
             "member-permissions:clone",

@@ -15,7 +15,7 @@ from django.utils import translation
 from pytest_django.fixtures import Settings
 from zeal import zeal_context, zeal_ignore
 
-from portail.access.services import client_profile_builtin
+from portail.access.profiles import client_profile_builtin
 from portail.accounts.models import User
 from portail.clients.models import ClientCompany
 from portail.portals.models import Membership, MembershipKind, Portal, StaffRole

@@ -24,10 +24,11 @@ from portail.access.catalogue import (
     levels_for,
     modules,
 )
+from portail.access.customisations import MAX_CLONE_TARGETS, too_many_targets
 from portail.access.member_selectors import GRID_ACTIONS as GRID_ACTIONS
 from portail.access.models import ClientProfile
+from portail.access.profiles import NAME_MAX_LENGTH
 from portail.access.rules import profile_permissions
-from portail.access.services import MAX_CLONE_TARGETS, NAME_MAX_LENGTH, too_many_targets
 from portail.projects.models import ProjectMember
 from portail.web import ModelIdsField
 
@@ -38,6 +39,8 @@ _NAME_ERRORS = {
 
 
 class ProfileChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A choice of client profile, shown by name (here and in `clients.forms`)."""
+
     def label_from_instance(self, obj: Any) -> str:
         profile: ClientProfile = obj
         return profile.name

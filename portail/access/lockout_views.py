@@ -4,16 +4,16 @@ button each (the lock-out policy: portail.accounts.lockout.LockoutHandler)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from portail.access import services
+from portail.access.lockout_selectors import unlockable_member
 from portail.access.permissions import UNLOCK_SIGNIN
+from portail.access.security import membership_signin_unlock
 from portail.portals import selectors
 from portail.portals.decorators import PortalRequest
-from portail.portals.models import Membership, MembershipStatus
 from portail.portals.roles import portal_permission
 
 
@@ -31,15 +31,10 @@ def people(request: PortalRequest) -> HttpResponse:
 @require_POST
 def unlock(request: PortalRequest, membership_id: int) -> HttpResponse:
     """Only a person of this portal (not removed): anyone else is 404."""
-    membership = get_object_or_404(
-        Membership.objects.select_related("portal", "user")
-        .filter(portal=request.portal)
-        .exclude(status=MembershipStatus.DEACTIVATED),
-        pk=membership_id,
-    )
-    failures = services.membership_signin_unlock(
-        membership=membership, actor=request.membership.user
-    )
+    membership = unlockable_member(portal=request.portal, membership_id=membership_id)
+    if membership is None:
+        raise Http404
+    failures = membership_signin_unlock(membership=membership, actor=request.membership.user)
     person = membership.user.display_name
     if failures:
         messages.success(request, _("%(person)s can sign in again.") % {"person": person})

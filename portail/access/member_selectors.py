@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, QuerySet
-from django.http import Http404
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -64,15 +63,15 @@ def client_members(*, project: Project) -> QuerySet[ProjectMember]:
     )
 
 
-def client_member(*, portal: Portal, project: Project, membership_id: int) -> ProjectMember:
-    """The project's client member for this portal membership; 404 for anyone else (staff,
+def client_member(*, portal: Portal, project: Project, membership_id: int) -> ProjectMember | None:
+    """The project's client member for this portal membership; None for anyone else (staff,
     a client of another project or portal, someone who is not there)."""
     if project.portal_id != portal.pk:
-        raise Http404
+        return None
     # filter().first() rather than get(): zeal counts repeated get()s as an N+1.
     member = client_members(project=project).filter(membership_id=membership_id).first()
     if member is None:
-        raise Http404
+        return None
     member.project = project  # already loaded: saves a query in services and templates
     member.portal = portal
     return member

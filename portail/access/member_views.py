@@ -12,18 +12,19 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
+from portail.access import customisations
 from portail.access import member_selectors as selectors
-from portail.access import services
 from portail.access.catalogue import ACTION_LABELS
 from portail.access.decorators import project_permission
 from portail.access.forms import GRID_ACTIONS, CloneForm, PermissionGridForm
+from portail.feedback import report_errors
 from portail.portals.decorators import PortalRequest
 from portail.projects.models import Project, ProjectMember
 from portail.projects.permissions import PROJECT_EDIT
@@ -31,9 +32,13 @@ from portail.web import apply_service_errors, get_or_post, posted
 
 
 def _member(request: PortalRequest, project: Project, membership_id: int) -> ProjectMember:
-    return selectors.client_member(
+    """The project's client member; anyone else (staff, someone not there) is 404."""
+    member = selectors.client_member(
         portal=request.portal, project=project, membership_id=membership_id
     )
+    if member is None:
+        raise Http404
+    return member
 
 
 def _show_url(member: ProjectMember) -> str:
@@ -59,11 +64,6 @@ def _context(member: ProjectMember, **extra: Any) -> dict[str, Any]:
         "columns": [ACTION_LABELS[action] for action in GRID_ACTIONS],
         **extra,
     }
-
-
-def _report(request: PortalRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 @project_permission(PROJECT_EDIT, staff_only=True)
@@ -92,7 +92,7 @@ def member_customise(request: PortalRequest, project: Project, membership_id: in
     )
     if form.is_valid():
         try:
-            services.member_permissions_customise(
+            customisations.member_permissions_customise(
                 member=member, permissions=form.permissions(), actor=request.membership.user
             )
         except ValidationError as error:
@@ -119,7 +119,7 @@ def member_clone(request: PortalRequest, project: Project, membership_id: int) -
     if form.is_valid():
         targets = list(form.cleaned_data["targets"])
         try:
-            services.member_permissions_clone(
+            customisations.member_permissions_clone(
                 source=member, targets=targets, actor=request.membership.user
             )
         except ValidationError as error:
@@ -148,9 +148,9 @@ def member_reset(request: PortalRequest, project: Project, membership_id: int) -
     """PE4: remove the customisation; the person has their profile's permissions again."""
     member = _member(request, project, membership_id)
     try:
-        services.member_permissions_reset(member=member, actor=request.membership.user)
+        customisations.member_permissions_reset(member=member, actor=request.membership.user)
     except ValidationError as error:
-        _report(request, error)
+        report_errors(request, error)
     else:
         profile = member.membership.client_profile
         messages.success(

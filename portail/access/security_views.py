@@ -8,9 +8,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from portail.access import services
 from portail.access.forms import PortalSecurityForm
 from portail.access.permissions import MANAGE_SECURITY
+from portail.access.security import portal_security_update
 from portail.accounts.twofactor import session_verified, two_factor_enabled
 from portail.portals.decorators import PortalRequest
 from portail.portals.roles import portal_permission
@@ -36,7 +36,7 @@ def security(request: PortalRequest) -> HttpResponse:
                 ),
             )
         else:
-            services.portal_security_update(
+            portal_security_update(
                 portal=portal, actor=request.membership.user, require_staff_two_factor=required
             )
             messages.success(request, _("The security settings have been saved."))

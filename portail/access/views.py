@@ -1,8 +1,7 @@
 """Client profile pages, for portal admins (RULES PE1, PE6). Thin: access is declared by
 decorator, reads come from selectors, every change goes through a service in a POST.
-
-Every page first makes sure the portal has its built-in profile, so a portal
-made without `createportal` (the Django admin) has it too.
+No page writes on a GET: the list shows the built-in profile even before its row exists
+(`profile_selectors.client_profile_list`).
 """
 
 from __future__ import annotations
@@ -10,14 +9,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from portail.access import profile_selectors as selectors
-from portail.access import services
+from portail.access import profiles as profile_services
 from portail.access.catalogue import ACTION_LABELS
 from portail.access.forms import (
     GRID_ACTIONS,
@@ -27,6 +26,7 @@ from portail.access.forms import (
 )
 from portail.access.models import ClientProfile
 from portail.access.permissions import MANAGE_PROFILES
+from portail.feedback import report_errors
 from portail.portals.decorators import PortalRequest
 from portail.portals.roles import portal_permission
 from portail.web import apply_service_errors, get_or_post, posted, read_id
@@ -38,20 +38,16 @@ def _list_url(request: PortalRequest) -> str:
 
 def _profile(request: PortalRequest, profile_id: int) -> ClientProfile:
     """A profile of this portal, with its `user_count`; another portal's is 404."""
-    services.client_profile_builtin(portal=request.portal)
-    return get_object_or_404(selectors.client_profiles(portal=request.portal), pk=profile_id)
-
-
-def _report(request: PortalRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
+    profile = selectors.client_profile(portal=request.portal, profile_id=profile_id)
+    if profile is None:
+        raise Http404
+    return profile
 
 
 @portal_permission(MANAGE_PROFILES)
 @require_safe
 def profile_list(request: PortalRequest) -> HttpResponse:
-    services.client_profile_builtin(portal=request.portal)
-    profiles = list(selectors.client_profiles(portal=request.portal))
+    profiles = selectors.client_profile_list(portal=request.portal)
     return render(request, "access/profile_list.html", {"profiles": profiles})
 
 
@@ -59,18 +55,17 @@ def profile_list(request: PortalRequest) -> HttpResponse:
 @get_or_post
 def profile_create(request: PortalRequest) -> HttpResponse:
     portal = request.portal
-    services.client_profile_builtin(portal=portal)
     choices = selectors.client_profile_choices(portal=portal)
     # An id of another portal's profile, by hand, answers 404 (no form error confirming
     # it exists); a malformed value is left to the form.
     source = read_id(request.POST if request.method == "POST" else request.GET, "clone_of")
-    if source is not None and not choices.filter(pk=source).exists():
+    if source is not None and selectors.client_profile(portal=portal, profile_id=source) is None:
         raise Http404
     initial = {"clone_of": source} if source is not None else {}
     form = ProfileCreateForm(posted(request), profiles=choices, initial=initial)
     if form.is_valid():
         try:
-            profile = services.client_profile_create(
+            profile = profile_services.client_profile_create(
                 portal=portal,
                 actor=request.membership.user,
                 name=form.cleaned_data["name"],
@@ -100,7 +95,7 @@ def profile_rename(request: PortalRequest, profile_id: int) -> HttpResponse:
     form = ProfileNameForm(posted(request), initial={"name": profile.name})
     if form.is_valid():
         try:
-            services.client_profile_rename(
+            profile_services.client_profile_rename(
                 profile=profile, actor=request.membership.user, name=form.cleaned_data["name"]
             )
         except ValidationError as error:
@@ -118,7 +113,7 @@ def profile_permissions(request: PortalRequest, profile_id: int) -> HttpResponse
     form = PermissionGridForm(posted(request), profile=profile)
     if form.is_valid():
         try:
-            services.client_profile_set_permissions(
+            profile_services.client_profile_set_permissions(
                 profile=profile, actor=request.membership.user, permissions=form.permissions()
             )
         except ValidationError as error:
@@ -154,9 +149,9 @@ def profile_permissions(request: PortalRequest, profile_id: int) -> HttpResponse
 def profile_set_default(request: PortalRequest, profile_id: int) -> HttpResponse:
     profile = _profile(request, profile_id)
     try:
-        services.client_profile_set_default(profile=profile, actor=request.membership.user)
+        profile_services.client_profile_set_default(profile=profile, actor=request.membership.user)
     except ValidationError as error:
-        _report(request, error)
+        report_errors(request, error)
     else:
         messages.success(
             request,
@@ -172,9 +167,9 @@ def profile_delete(request: PortalRequest, profile_id: int) -> HttpResponse:
     profile = _profile(request, profile_id)
     if request.method == "POST":
         try:
-            services.client_profile_delete(profile=profile, actor=request.membership.user)
+            profile_services.client_profile_delete(profile=profile, actor=request.membership.user)
         except ValidationError as error:
-            _report(request, error)
+            report_errors(request, error)
         else:
             messages.success(
                 request, _("Client profile “%(name)s” deleted.") % {"name": profile.name}

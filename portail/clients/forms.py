@@ -11,6 +11,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from portail.access.forms import ProfileChoiceField
 from portail.access.models import ClientProfile
 from portail.clients import selectors
 from portail.clients.models import ClientCompany
@@ -182,12 +183,6 @@ class CompanyChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         company: ClientCompany = obj
         return company.name
-
-
-class ProfileChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Any) -> str:
-        profile: ClientProfile = obj
-        return profile.name
 
 
 def _profile_field() -> ProfileChoiceField:

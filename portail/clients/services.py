@@ -27,7 +27,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from portail.access.models import ClientProfile, PermissionOverride
-from portail.access.services import client_profile_builtin
+from portail.access.profiles import client_profile_builtin
 from portail.accounts.models import User
 from portail.audit.services import audit_log
 from portail.clients.invitations import invitation_revoke, invitation_send, removal_notice_queue

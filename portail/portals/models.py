@@ -155,10 +155,6 @@ class Membership(models.Model):
         return self.kind == MembershipKind.CLIENT
 
     @property
-    def is_admin(self) -> bool:
-        return self.is_staff and self.role == StaffRole.ADMIN
-
-    @property
     def sees_all_projects(self) -> bool:
         """Admins and managers see every project of their portal (DESIGN.md)."""
         return self.is_staff and self.role in (StaffRole.ADMIN, StaffRole.MANAGER)

@@ -11,7 +11,7 @@ from django.shortcuts import resolve_url
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
-from portail.access import services
+from portail.access import customisations as services
 from portail.access.catalogue import builtin_client_permissions, client_codes, is_levelled
 from portail.access.forms import field_name
 from portail.access.models import PermissionOverride

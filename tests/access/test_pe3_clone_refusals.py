@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from portail.access import services
+from portail.access import customisations, profiles
 from portail.access.catalogue import builtin_client_permissions
 from portail.access.models import PermissionOverride
 from portail.audit.models import AuditEvent
@@ -54,7 +54,9 @@ def on(world: World, name: str, project: Project | None = None) -> ProjectMember
 def source(world: World) -> ProjectMember:
     """Rita, customised in the project: the person to copy from."""
     rita = on(world, "Rita")
-    services.member_permissions_customise(member=rita, permissions=NO_ADD, actor=world.admin.user)
+    customisations.member_permissions_customise(
+        member=rita, permissions=NO_ADD, actor=world.admin.user
+    )
     return rita
 
 
@@ -65,7 +67,7 @@ def valid(world: World) -> ProjectMember:
 
 
 def clone(source: ProjectMember, *targets: ProjectMember, world: World) -> Any:
-    return services.member_permissions_clone(
+    return customisations.member_permissions_clone(
         source=source, targets=list(targets), actor=world.admin.user
     )
 
@@ -147,7 +149,7 @@ def test_pe3_clone_refuses_the_source_as_its_own_target(
     assert refusal(refused) == {"targets": ["Rita Bowman is the person you copy from."]}
     assert_nothing_stored(source)
     assert PermissionOverride.objects.get(member=source).permissions == (
-        services.check_permissions(NO_ADD)
+        profiles.check_permissions(NO_ADD)
     )
 
 
@@ -263,5 +265,5 @@ def test_pe3_without_the_wrong_target_the_same_clone_copies(
     clone(source, valid, world=world)
 
     assert PermissionOverride.objects.get(member=valid).permissions == (
-        services.check_permissions(NO_ADD)
+        profiles.check_permissions(NO_ADD)
     )

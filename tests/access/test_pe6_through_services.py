@@ -17,8 +17,7 @@ from django.shortcuts import resolve_url
 from django.test import Client
 from zeal import zeal_ignore
 
-from portail.access import rules
-from portail.access import services as access_services
+from portail.access import customisations, profiles, rules
 from portail.access.catalogue import Level, builtin_client_permissions, client_codes, is_levelled
 from portail.access.forms import field_name
 from portail.access.models import PermissionOverride
@@ -186,13 +185,13 @@ def customised_control(world: World) -> None:
         membership=world.client, actor=None, add_projects=[world.project]
     )
     member = ProjectMember.objects.get(project=world.project, membership=world.client)
-    access_services.member_permissions_customise(
+    customisations.member_permissions_customise(
         member=member, permissions=BUILTIN, actor=world.admin.user
     )
 
 
 def edit_profile_on_its_page(world: World, admin: Client) -> None:
-    profile = access_services.client_profile_builtin(portal=world.portal)
+    profile = profiles.client_profile_builtin(portal=world.portal)
     response = admin.post(
         resolve_url("access:profile-permissions", portal_slug="acme", profile_id=profile.pk),
         grid(EDITED),

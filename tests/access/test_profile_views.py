@@ -6,15 +6,20 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.shortcuts import resolve_url
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
 from zeal import zeal_ignore
 
-from portail.access import rules, services
+from portail.access import profiles as services
+from portail.access import rules
 from portail.access.catalogue import Level, builtin_client_permissions, client_codes, is_levelled
 from portail.access.forms import field_name
 from portail.access.models import ClientProfile
+from portail.accounts.models import User
 from portail.audit.models import AuditEvent
 from portail.portals.models import Membership, Portal, StaffRole
 from portail.projects.models import ProjectMember
@@ -94,8 +99,9 @@ def test_the_list_query_count_does_not_grow(
     assert len(response.context["profiles"]) == count + 1
 
 
-def test_every_page_gives_a_portal_without_one_its_builtin_profile(db: None) -> None:
-    """A portal made in the Django admin has no profile until a profile page is opened."""
+def test_the_list_shows_the_builtin_profile_of_a_portal_without_profile_rows(db: None) -> None:
+    """A portal made without `createportal` (a test, or the admin before it learnt to make
+    the profile) lists its built-in "Client" profile before the row exists."""
     portal = Portal.objects.create(name="Bare", slug="bare")
     admin = make_member(portal, "ada@bare.test", StaffRole.ADMIN)
     assert not ClientProfile.objects.exists()
@@ -106,6 +112,104 @@ def test_every_page_gives_a_portal_without_one_its_builtin_profile(db: None) -> 
     response = client.get(purl("profiles", slug="bare"))
 
     assert [(p.name, p.is_builtin, p.is_default) for p in response.context["profiles"]] == [
+        ("Client", True, True)
+    ]
+
+
+def bare_portal_admin() -> Client:
+    """The admin of a portal made without `createportal`: it has no profile row yet."""
+    portal = Portal.objects.create(name="Bare", slug="bare")
+    admin = make_member(portal, "ada@bare.test", StaffRole.ADMIN)
+    client = Client()
+    with zeal_ignore():  # signing in reads the session twice; that is not an N+1
+        client.force_login(admin.user)
+    return client
+
+
+def writes(queries: CaptureQueriesContext) -> list[str]:
+    """The statements that change a table, the session's own row (saved on every page)
+    left out."""
+    return [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+        and '"accounts_usersession"' not in query["sql"]
+    ]
+
+
+def test_a_get_of_the_list_and_the_add_page_writes_nothing_even_without_a_builtin_row(
+    db: None,
+) -> None:
+    client = bare_portal_admin()
+
+    with CaptureQueriesContext(connection) as queries:
+        listed = client.get(purl("profiles", slug="bare"))
+        added = client.get(purl("profile-create", slug="bare"))
+
+    assert (listed.status_code, added.status_code) == (200, 200)
+    assert writes(queries) == []
+    assert not ClientProfile.objects.exists()
+    # The built-in profile is shown as it will be, with nothing to link to yet.
+    assert [(p.pk, p.name, p.user_count) for p in listed.context["profiles"]] == [
+        (None, "Client", 0)
+    ]
+    assert "Built-in</span>" in text(listed)
+    assert "None" not in text(listed)
+
+
+def test_a_get_of_every_profile_page_writes_nothing(world: World) -> None:
+    reviewer = create(world, "Reviewer")
+    client = world.client_for(world.admin)
+    urls = [
+        purl("profiles"),
+        purl("profile-create"),
+        f"{purl('profile-create')}?clone_of={reviewer.pk}",
+    ] + [
+        purl(name, profile)
+        for name in ("profile-permissions", "profile-rename", "profile-delete")
+        for profile in (builtin(world), reviewer)
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        codes = [client.get(url).status_code for url in urls]
+
+    assert codes == [200] * len(urls)
+    assert writes(queries) == []
+
+
+def test_the_first_profile_added_stores_the_builtin_one_first(db: None) -> None:
+    client = bare_portal_admin()
+
+    response = client.post(purl("profile-create", slug="bare"), {"name": "Reviewer"})
+
+    assert response.status_code == 302
+    assert sorted(ClientProfile.objects.values_list("name", "is_builtin", "is_default")) == [
+        ("Client", True, True),
+        ("Reviewer", False, False),
+    ]
+
+
+def test_a_portal_added_in_the_django_admin_has_its_builtin_profile(db: None) -> None:
+    client = Client()
+    with zeal_ignore():  # signing in reads the session twice; that is not an N+1
+        client.force_login(User.objects.create_superuser("root@portail.test", "x" * 12))
+
+    response = client.post(
+        reverse("admin:portals_portal_add"),
+        {
+            "name": "Made in the admin",
+            "slug": "made",
+            "currency": "EUR",
+            "time_zone": "UTC",
+            "require_staff_two_factor": "",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    portal = Portal.objects.get(slug="made")
+    assert [(p.name, p.is_builtin, p.is_default) for p in portal.client_profiles.all()] == [
         ("Client", True, True)
     ]
 

@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from pytest_django import DjangoAssertNumQueries
 
-from portail.access import profile_selectors, rules, services
+from portail.access import profile_selectors, rules
+from portail.access import profiles as services
 from portail.access.catalogue import Level, builtin_client_permissions, client_codes
 from portail.access.models import ClientProfile
 from portail.audit.models import AuditEvent

@@ -14,10 +14,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import resolve_url
 from django.utils import translation
 
-from portail.access import services as access_services
+from portail.access import customisations
 from portail.access.catalogue import builtin_client_permissions
+from portail.access.customisations import MAX_CLONE_TARGETS
 from portail.access.models import PermissionOverride
-from portail.access.services import MAX_CLONE_TARGETS, client_profile_builtin
+from portail.access.profiles import client_profile_builtin
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
 from portail.clients import services
@@ -482,7 +483,7 @@ def source(world: World) -> ProjectMember:
     member = ProjectMember.objects.create(
         portal=world.portal, project=world.project, membership=world.client
     )
-    access_services.member_permissions_customise(
+    customisations.member_permissions_customise(
         member=member, permissions=NO_ADD, actor=world.admin.user
     )
     return member
@@ -534,7 +535,7 @@ def test_pe3_the_page_copies_to_exactly_500_people_and_refuses_501(
 def test_pe3_the_service_copies_to_exactly_500_people(world: World, source: ProjectMember) -> None:
     chosen = targets(world, 500)
 
-    access_services.member_permissions_clone(source=source, targets=chosen, actor=world.admin.user)
+    customisations.member_permissions_clone(source=source, targets=chosen, actor=world.admin.user)
 
     assert copies() == 500
 
@@ -543,7 +544,7 @@ def test_pe3_the_service_refuses_501_people_and_writes_nothing(
     world: World, source: ProjectMember
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        access_services.member_permissions_clone(
+        customisations.member_permissions_clone(
             source=source, targets=targets(world, 501), actor=world.admin.user
         )
 
@@ -554,7 +555,7 @@ def test_pe3_the_service_refuses_501_people_and_writes_nothing(
 
 def test_pe3_the_refusal_reads_in_french(world: World, source: ProjectMember) -> None:
     with translation.override("fr"), pytest.raises(ValidationError) as refused:
-        access_services.member_permissions_clone(
+        customisations.member_permissions_clone(
             source=source, targets=targets(world, 1200), actor=world.admin.user
         )
 

@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from portail.access.services import client_profile_builtin
+from portail.access.profiles import client_profile_builtin
 from portail.clients import services as clients_services
 from portail.clients.models import ClientCompany
 from portail.portals.models import Membership, MembershipKind, Portal, StaffRole

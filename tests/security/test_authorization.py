@@ -34,7 +34,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from zeal import zeal_ignore
 
-from portail.access import services as access_services
+from portail.access import profiles
 from portail.access.catalogue import builtin_client_permissions, codes
 from portail.access.models import PermissionOverride
 from portail.accounts.models import User
@@ -387,7 +387,7 @@ def matrix(world: World) -> Fixture:
         portal=world.portal, actor=world.admin.user, name="Vasseur", projects=[project]
     )
     clients_services.project_client_add(project=project, company=bowman, actor=None)
-    profile = access_services.client_profile_create(
+    profile = profiles.client_profile_create(
         portal=world.portal, actor=world.admin.user, name="Reviewer"
     )
     superuser = User.objects.create_superuser("root@example.test", "a long password 9")
@@ -632,7 +632,7 @@ def elsewhere(matrix: Fixture) -> Elsewhere:
         status=EmailStatus.FAILED,
         last_error="550 no such user",
     )
-    profile = access_services.client_profile_create(
+    profile = profiles.client_profile_create(
         portal=world.other_portal, actor=owner.user, name="Reviewer"
     )
     ids = {

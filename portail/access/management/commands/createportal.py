@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from portail.access.services import client_profile_builtin
+from portail.access.profiles import client_profile_builtin
 from portail.accounts.models import User, normalize_email
 from portail.portals.services import portal_create
 

@@ -24,7 +24,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from portail.access.services import client_profile_builtin, member_permissions_customise
+from portail.access.customisations import member_permissions_customise
+from portail.access.profiles import client_profile_builtin
 from portail.accounts.models import User
 from portail.clients.models import ClientCompany
 from portail.clients.services import client_user_add

@@ -1,26 +1,25 @@
-"""Changes to client profiles (RULES PE1, PE6) and to client users' customised permissions
-in a project (PE2-PE4): one transaction each, audited.
+"""Changes to client profiles (RULES PE1, PE6): one transaction each, audited; the
+portal's built-in profile; the checks of a profile's name and of a permission set.
 
 Services trust their caller for permissions (views ask `portail.access.portal`),
 but not for tenancy: a profile to copy must be of the same portal. Errors are a
-`ValidationError` naming the field (`name`, `permissions`, `clone_of`, `targets`),
-or on the whole form when a profile cannot be deleted or a customisation changed.
+`ValidationError` naming the field (`name`, `permissions`, `clone_of`), or on the
+whole form when a profile cannot be deleted.
 
 A profile's permissions are never copied onto its users: `rules.permissions`
 reads them from the profile, so saving a profile changes every user of it at
-once (PE6).
+once (PE6). Per-project customisations are in `customisations`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, QuerySet, Value
+from django.db.models import ProtectedError, Value
 from django.db.models.functions import Lower, Trim
-from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -31,42 +30,23 @@ from portail.access.catalogue import (
     levels_for,
     staff_only_codes,
 )
-from portail.access.member_selectors import CUSTOMISABLE_STATUSES
-from portail.access.models import BUILTIN_PROFILE_NAME, ClientProfile, PermissionOverride
+from portail.access.models import BUILTIN_PROFILE_NAME, ClientProfile
+from portail.access.profile_selectors import client_profile_users
 from portail.access.rules import profile_permissions
-from portail.accounts.lockout import signin_failures_clear
 from portail.accounts.models import User
 from portail.audit.services import audit_log
-from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
-from portail.projects.models import ProjectMember
+from portail.portals.models import Membership, Portal
 
 NAME_MAX_LENGTH = ClientProfile._meta.get_field("name").max_length or 100
-
-# PE3: how many people one request may copy a customisation to (README "Operations"),
-# so that it ends well within gunicorn's timeout (30 s). Each copy is a row and an audit
-# event: 500 take 1 s on SQLite, 1.3 s on PostgreSQL on the 2-core machine
-# (benchmarks/request_caps.py). The form says the same before any
-# lookup; the service holds the rule for every other caller.
-MAX_CLONE_TARGETS = 500
-
-
-def too_many_targets(count: int) -> str:
-    """The refusal of more than MAX_CLONE_TARGETS people to copy to in one request."""
-    return _(
-        "At most %(limit)s people at once: you ticked %(count)s. "
-        "Copy to the others in a second step."
-    ) % {
-        "limit": formats.number_format(MAX_CLONE_TARGETS, force_grouping=True),
-        "count": formats.number_format(count, force_grouping=True),
-    }
 
 
 def client_profile_builtin(*, portal: Portal) -> ClientProfile:
     """The portal's built-in "Client" profile, created if the portal has none yet.
 
-    Portals get it from `createportal` and `load_demo`; a portal made another
-    way (the Django admin, a test) gets it the first time anything asks. It is
-    the default profile unless another one already is.
+    Portals get it from `createportal`, `load_demo` and the Django admin; a portal made
+    another way (a test) gets it the first time a service asks (pages only read:
+    `profile_selectors.client_profile_list` shows it before its row exists). It is the
+    default profile unless another one already is.
     """
     found = ClientProfile.objects.filter(portal=portal, is_builtin=True).first()
     if found is not None:
@@ -169,7 +149,7 @@ def check_permissions(permissions: Mapping[str, Any]) -> dict[str, str]:
     return {code: str(permissions.get(code, "none")) for code in sorted(client_codes())}
 
 
-def _full_set(stored: Mapping[str, str]) -> dict[str, str]:
+def full_set(stored: Mapping[str, str]) -> dict[str, str]:
     """A stored set as the full set it means (codes gone from the catalogue, and staff-only
     codes, left out)."""
     resolved = profile_permissions(dict(stored))
@@ -189,16 +169,6 @@ def _lock(profile: ClientProfile) -> ClientProfile:
     return locked
 
 
-def _users_of(profile: ClientProfile) -> QuerySet[Membership]:
-    """The client users who use the profile: invited or active, not removed ones
-    (`profile_selectors.client_profiles` counts the same people)."""
-    return Membership.objects.filter(
-        client_profile=profile,
-        kind=MembershipKind.CLIENT,
-        status__in=[MembershipStatus.INVITED, MembershipStatus.ACTIVE],
-    )
-
-
 # Services --------------------------------------------------------------------------------
 
 
@@ -212,7 +182,11 @@ def client_profile_create(
     clone_of: ClientProfile | None = None,
 ) -> ClientProfile:
     """A new profile of the portal: with `permissions`, as a copy of `clone_of`'s, or with
-    every permission `none` (blank). It is not the default profile."""
+    every permission `none` (blank). It is not the default profile.
+
+    The portal's built-in profile is stored first if it was not yet (the list page shows
+    it before its row exists: `profile_selectors.client_profile_list`)."""
+    client_profile_builtin(portal=portal)
     if clone_of is not None and permissions is not None:
         raise ValidationError(
             {"clone_of": _("Start from a copy of a profile or from a blank one, not both.")}
@@ -221,7 +195,7 @@ def client_profile_create(
         raise ValidationError({"clone_of": _("Choose a profile of this portal.")})
     clean_name = _check_name(portal.pk, name)
     if clone_of is not None:
-        chosen = _full_set(clone_of.permissions)
+        chosen = full_set(clone_of.permissions)
     else:
         chosen = check_permissions(permissions or {})
     profile = ClientProfile(portal=portal, name=clean_name, permissions=chosen)
@@ -274,7 +248,7 @@ def client_profile_set_permissions(
     """
     chosen = check_permissions(permissions)
     profile = _lock(profile)
-    before = _full_set(profile.permissions)
+    before = full_set(profile.permissions)
     changed = sorted(code for code in chosen if before.get(code) != chosen[code])
     if not changed and profile.permissions == chosen:
         return profile
@@ -352,7 +326,7 @@ def client_profile_delete(*, profile: ClientProfile, actor: User | None) -> None
                 % {"name": profile.name}
             }
         )
-    in_use = _users_of(profile).count()
+    in_use = client_profile_users(profile=profile).count()
     if in_use:
         raise _in_use(in_use)
     default = ClientProfile.objects.filter(portal_id=profile.portal_id, is_default=True).first()
@@ -366,7 +340,7 @@ def client_profile_delete(*, profile: ClientProfile, actor: User | None) -> None
         actor=actor,
         action="client_profile.deleted",
         target=profile,
-        before={"name": profile.name, "permissions": _full_set(profile.permissions)},
+        before={"name": profile.name, "permissions": full_set(profile.permissions)},
         after={"removed_users_moved_to": default.pk, "removed_users": moved} if moved else None,
     )
     try:
@@ -374,7 +348,7 @@ def client_profile_delete(*, profile: ClientProfile, actor: User | None) -> None
             profile.delete()
     except (ProtectedError, IntegrityError):
         # Someone was given the profile after the count: say so, as the check does.
-        raise _in_use(max(_users_of(profile).count(), 1)) from None
+        raise _in_use(max(client_profile_users(profile=profile).count(), 1)) from None
 
 
 def _in_use(count: int) -> ValidationError:
@@ -388,242 +362,3 @@ def _in_use(count: int) -> ValidationError:
             % {"count": count}
         }
     )
-
-
-# Customised permissions of a client user in one project (RULES PE2-PE4) -----------------
-
-
-def _name(member: ProjectMember) -> str:
-    return member.membership.user.display_name
-
-
-def _is_customisable(member: ProjectMember) -> bool:
-    membership = member.membership
-    return (
-        membership.kind == MembershipKind.CLIENT
-        and membership.status in CUSTOMISABLE_STATUSES
-        and membership.portal_id == member.portal_id
-    )
-
-
-def _lock_members(pks: list[int]) -> dict[int, ProjectMember]:
-    """The project members, locked in id order (so two admins take turns without a
-    deadlock), with their person and portal; gone ones are missing from the answer."""
-    rows = (
-        ProjectMember.objects.select_for_update(of=("self",))
-        .select_related("portal", "membership__user")
-        .filter(pk__in=pks)
-        .order_by("pk")
-    )
-    return {row.pk: row for row in rows}
-
-
-def _lock_client_member(member: ProjectMember) -> ProjectMember:
-    locked = _lock_members([member.pk]).get(member.pk)
-    if locked is None:
-        raise ValidationError({NON_FIELD_ERRORS: _("This person is no longer on the project.")})
-    if not _is_customisable(locked):
-        raise ValidationError(
-            {
-                NON_FIELD_ERRORS: _(
-                    "%(name)s is not a client user of this project: only client users’ "
-                    "permissions can be customised."
-                )
-                % {"name": _name(locked)}
-            }
-        )
-    return locked
-
-
-@transaction.atomic
-def member_permissions_customise(
-    *, member: ProjectMember, permissions: Mapping[str, Any], actor: User | None
-) -> PermissionOverride:
-    """PE2: give a client user of a project their own permission set there, replacing their
-    profile's in that project only. The set is stored whole (codes left out are `none`),
-    so later edits of the profile no longer change them there (PE6)."""
-    chosen = check_permissions(permissions)
-    member = _lock_client_member(member)
-    override = PermissionOverride.objects.filter(member=member).first()
-    before = _full_set(override.permissions) if override is not None else None
-    if override is not None and override.permissions == chosen:
-        return override
-    if override is None:
-        override = PermissionOverride(portal_id=member.portal_id, member=member)
-    override.permissions = chosen
-    override.updated_by = actor
-    override.save()
-    audit_log(
-        portal=member.portal,
-        actor=actor,
-        action="permission_override.set",
-        target=override,
-        before={"permissions": before} if before is not None else None,
-        after={
-            "project": member.project_id,
-            "membership": member.membership_id,
-            "permissions": chosen,
-        },
-    )
-    return override
-
-
-@transaction.atomic
-def member_permissions_clone(
-    *, source: ProjectMember, targets: Iterable[ProjectMember], actor: User | None
-) -> list[PermissionOverride]:
-    """PE3: copy a client user's customisation to other client users of the same project,
-    all or none. A target's own customisation, if any, is replaced. At most
-    MAX_CLONE_TARGETS people."""
-    chosen_targets = list(targets)
-    if not chosen_targets:
-        raise ValidationError({"targets": _("Tick at least one client user to copy to.")})
-    count = len({target.pk for target in chosen_targets})
-    if count > MAX_CLONE_TARGETS:
-        raise ValidationError({"targets": too_many_targets(count)})
-    pks = [source.pk, *(target.pk for target in chosen_targets)]
-    locked = _lock_members(pks)
-    found = locked.get(source.pk)
-    if found is None:
-        raise ValidationError(
-            {NON_FIELD_ERRORS: _("The person you copy from is no longer on the project.")}
-        )
-    source = found
-    overrides = {
-        row.member_id: row
-        for row in PermissionOverride.objects.select_for_update().filter(member_id__in=pks)
-    }
-    original = overrides.get(source.pk)
-    if original is None:
-        raise ValidationError(
-            {
-                NON_FIELD_ERRORS: _(
-                    "%(name)s has no customisation to copy: they have their profile’s permissions."
-                )
-                % {"name": _name(source)}
-            }
-        )
-    errors: list[str] = []
-    checked: list[ProjectMember] = []
-    for target in chosen_targets:
-        row = locked.get(target.pk)
-        if row is None:
-            errors.append(_("One of the people you chose is no longer on the project."))
-            continue
-        values = {"name": _name(row)}
-        if row.pk == source.pk:
-            errors.append(_("%(name)s is the person you copy from.") % values)
-        elif row.project_id != source.project_id or row.portal_id != source.portal_id:
-            errors.append(_("%(name)s is not a member of this project.") % values)
-        elif row.membership.kind != MembershipKind.CLIENT:
-            errors.append(_("%(name)s is staff: staff permissions cannot be customised.") % values)
-        elif not _is_customisable(row):
-            errors.append(_("%(name)s is no longer a client user of this portal.") % values)
-        elif row not in checked:
-            checked.append(row)
-    if errors:
-        raise ValidationError({"targets": errors})
-    chosen = _full_set(original.permissions)
-    copies = []
-    for row in checked:
-        override = overrides.get(row.pk)
-        before = _full_set(override.permissions) if override is not None else None
-        if override is None:
-            override = PermissionOverride(portal_id=row.portal_id, member=row)
-        override.permissions = dict(chosen)
-        override.updated_by = actor
-        override.save()
-        audit_log(
-            portal=source.portal,
-            actor=actor,
-            action="permission_override.cloned",
-            target=override,
-            before={"permissions": before} if before is not None else None,
-            after={
-                "project": row.project_id,
-                "membership": row.membership_id,
-                "copied_from": source.membership_id,
-                "permissions": chosen,
-            },
-        )
-        copies.append(override)
-    return copies
-
-
-@transaction.atomic
-def member_permissions_reset(*, member: ProjectMember, actor: User | None) -> None:
-    """PE4: delete a client user's customisation in a project: they have their profile's
-    permissions there again, and follow its edits again (PE6)."""
-    locked = _lock_members([member.pk]).get(member.pk)
-    if locked is None:
-        raise ValidationError({NON_FIELD_ERRORS: _("This person is no longer on the project.")})
-    override = PermissionOverride.objects.select_for_update().filter(member=locked).first()
-    if override is None:
-        raise ValidationError(
-            {
-                NON_FIELD_ERRORS: _(
-                    "%(name)s has no customisation in this project: they already have their "
-                    "profile’s permissions."
-                )
-                % {"name": _name(locked)}
-            }
-        )
-    audit_log(
-        portal=locked.portal,
-        actor=actor,
-        action="permission_override.removed",
-        target=override,
-        before={
-            "project": locked.project_id,
-            "membership": locked.membership_id,
-            "permissions": _full_set(override.permissions),
-        },
-    )
-    override.delete()
-
-
-@transaction.atomic
-def portal_security_update(
-    *, portal: Portal, actor: User | None, require_staff_two_factor: bool
-) -> Portal:
-    """Require (or stop requiring) two-factor sign-in of the portal's staff, audited.
-
-    Here rather than in `portals`: the portal is a lower layer than `audit`, and the
-    page that makes this change is a permission-guarded one (`portal.manage_security`).
-    """
-    portal = Portal.objects.select_for_update().get(pk=portal.pk)
-    if portal.require_staff_two_factor == require_staff_two_factor:
-        return portal
-    portal.require_staff_two_factor = require_staff_two_factor
-    portal.save(update_fields=["require_staff_two_factor"])
-    audit_log(
-        portal=portal,
-        actor=actor,
-        action="portal.security_updated",
-        target=portal,
-        before={"require_staff_two_factor": not require_staff_two_factor},
-        after={"require_staff_two_factor": require_staff_two_factor},
-    )
-    return portal
-
-
-# Sign-in lock-out, as portal admins see it (the policy: portail.accounts.lockout). It lives
-# here, not in portals, because it is audited and portals sits below audit.
-
-
-@transaction.atomic
-def membership_signin_unlock(*, membership: Membership, actor: User | None) -> int:
-    """Let a member of the portal sign in again at once: forget their sign-in failures
-    (from every address); how many there were. Recorded in the portal's audit log
-    when there was something to forget."""
-    failures = signin_failures_clear(username=membership.user.email)
-    if not failures:
-        return 0
-    audit_log(
-        portal=membership.portal,
-        actor=actor,
-        action="member.signin_unlocked",
-        target=membership,
-        before={"signin_failures": failures},
-    )
-    return failures
