@@ -93,7 +93,9 @@ class Module:
     `own_fields` are the membership fields that make a row someone's own (for `own`
     levels); `client_visible` the boolean field without which clients never see a row;
     `client_rows` narrows further what a client may see of it (people of their company).
-    `related` is what the gate loads with a row (`select_related`).
+    `related` is what the gate loads with a row (`select_related`). `urls` (a dotted
+    URLconf) holds the module's pages: portail/urls.py mounts it under the project, at
+    `p/<portal_slug>/projects/<project_id>/<key>/`, with the module's key as namespace.
     """
 
     key: str
@@ -107,6 +109,7 @@ class Module:
     client_visible: str | None = None
     client_rows: Callable[[QuerySet[Any], Any], QuerySet[Any]] | None = None
     related: tuple[str, ...] = ()
+    urls: str | None = None
 
     @property
     def actions(self) -> tuple[Action, ...]:

@@ -4,6 +4,7 @@ from django.urls import include, path
 from portail.accounts import twofactor_views
 from portail.clients import invitation_urls
 from portail.portals import views as portal_views
+from portail.registry import registry
 
 urlpatterns = [
     path("", portal_views.home, name="home"),
@@ -34,6 +35,16 @@ urlpatterns = [
     # Before the admin's own: its sign-in form would skip the second factor.
     path("admin/login/", twofactor_views.admin_signin, name="admin-signin"),
     path("admin/", admin.site.urls),
+]
+
+# Each project module's pages, under the project (a module declares them: registry.py).
+urlpatterns += [
+    path(
+        f"p/<slug:portal_slug>/projects/<int:project_id>/{module.key}/",
+        include((module.urls, module.key)),
+    )
+    for module in registry.all_modules()
+    if module.urls
 ]
 
 # Error pages in the site's layout and the reader's language (portail/errors.py).

@@ -53,11 +53,11 @@ def test_a_code_nobody_declared_fails_loudly(code: str) -> None:
 
 def dummy(**overrides: object) -> Module:
     declaration: dict[str, object] = {
-        "key": "notes",
-        "label": _("Notes"),
+        "key": "memos",
+        "label": _("Memos"),
         "abilities": (Ability(Action.VIEW, LEVELLED), Ability(Action.ADD, ON_OFF)),
         "model": Task,
-        "item": "note",
+        "item": "memo",
         "own_fields": ("created_by",),
     }
     declaration.update(overrides)
@@ -69,7 +69,7 @@ def dummy(**overrides: object) -> Module:
     [
         (dummy(key="tasks"), "module 'tasks' is declared twice"),
         (dummy(item="task"), "item 'task' is declared by two modules"),
-        (dummy(key="my.notes"), "a key is a word without dots"),
+        (dummy(key="my.memos"), "a key is a word without dots"),
         (dummy(abilities=()), "no action, or an action twice"),
         (
             dummy(abilities=(Ability(Action.VIEW), Ability(Action.VIEW))),
@@ -109,6 +109,6 @@ def test_a_portal_action_declared_twice_or_without_roles_is_refused() -> None:
 
 def test_a_module_added_for_a_while_is_in_the_codes_then_gone() -> None:
     with registry.added(dummy()):
-        assert {"notes.view", "notes.add"} <= registry.codes()
-        assert registry.item_module("note").key == "notes"
-    assert "notes.view" not in registry.codes()
+        assert {"memos.view", "memos.add"} <= registry.codes()
+        assert registry.item_module("memo").key == "memos"
+    assert "memos.view" not in registry.codes()

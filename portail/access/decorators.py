@@ -79,6 +79,7 @@ def project_permission(
             return view(request, *args, project=granted.project, **kwargs)
 
         wrapper.required_permission = code  # type: ignore[attr-defined]
+        wrapper.item = item  # type: ignore[attr-defined]
         wrapper.staff_only = staff_only  # type: ignore[attr-defined]
         return wrapper
 

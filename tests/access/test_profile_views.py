@@ -322,6 +322,8 @@ def test_the_grid_has_a_row_per_module_and_a_column_per_action(world: World) -> 
         "milestones": [True, True, True, True],
         "tasks": [True, True, True, True],
         "users": [True, False, False, False],
+        # The test module (tests/notes_module): in the grid with no edit outside its folder.
+        "notes": [True, True, True, False],
     }
     page = text(response)
     assert 'name="project_add"' not in page

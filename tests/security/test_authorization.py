@@ -277,6 +277,34 @@ DECLARED: dict[str, Declared] = {
 DJANGO_ADMIN = d("django_admin", GET)
 
 
+def view_methods(view: Callable[..., Any]) -> frozenset[str]:
+    """The methods a view takes, read off Django's `require_http_methods` (require_safe,
+    require_POST, ...) in its chain of decorators; HEAD comes with GET by itself."""
+    while view is not None:
+        code = getattr(view, "__code__", None)
+        if code is not None and "request_method_list" in code.co_freevars:
+            cell = view.__closure__[code.co_freevars.index("request_method_list")]  # type: ignore[index]
+            return frozenset(cell.cell_contents) - {HEAD}
+        view = getattr(view, "__wrapped__", None)  # type: ignore[assignment]
+    return frozenset(METHODS) - {HEAD}
+
+
+def module_pages() -> dict[str, URLPattern]:
+    """The pages of the project modules that declare their own (registry.py, `urls`): the
+    matrix states their rule from the view itself, so a new module needs no line here."""
+    keys = {module.key for module in registry.all_modules() if module.urls}
+    return {name: pattern for name, pattern in _walk(get_resolver()) if name.split(":")[0] in keys}
+
+
+def declaration(name: str) -> Declared:
+    """The rule of a URL: stated in DECLARED, or, for a module's own page, read off its
+    view: staff on the project may use it, client users per the code it needs."""
+    if name in DECLARED:
+        return DECLARED[name]
+    view = module_pages()[name].callback
+    return Declared("project", view_methods(view), code=view.required_permission, item=view.item)
+
+
 def _walk(resolver: URLResolver, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
@@ -297,7 +325,7 @@ def product_urls() -> list[str]:
 def test_every_url_declares_its_rule() -> None:
     names = product_urls()
     assert "None" not in names, "every URL pattern needs a name"
-    undeclared = sorted(set(names) - set(DECLARED))
+    undeclared = sorted(set(names) - set(DECLARED) - set(module_pages()))
     assert not undeclared, f"declare an access rule for: {undeclared}"
     stale = sorted(set(DECLARED) - set(names))
     assert not stale, f"declared but gone: {stale}"
@@ -323,7 +351,7 @@ def test_each_view_declares_the_permission_its_rule_says() -> None:
     for name, pattern in _walk(get_resolver()):
         if not hasattr(pattern.callback, "required_permission"):
             continue
-        declared, permission = DECLARED[name], pattern.callback.required_permission
+        declared, permission = declaration(name), pattern.callback.required_permission
         fits = {
             "portal_member": permission is None,
             "create_projects": permission == CREATE_PROJECTS,
@@ -361,6 +389,27 @@ def _on_project(membership: Membership, project: Project) -> ProjectMember:
     return ProjectMember.objects.create(
         portal_id=project.portal_id, project=project, membership=membership
     )
+
+
+def module_rows(project: Project, creator: Membership, taken: set[str]) -> dict[str, int]:
+    """A row of each module that declares its own pages and items, for its URLs' ids: shown
+    to clients, added by staff (so `own` levels do not reach client personas). Required
+    text fields get a sample value; the rest keep their defaults."""
+    ids = {}
+    for module in registry.all_modules():
+        if not (module.urls and module.item) or module.item_kwarg in taken:
+            continue
+        values: dict[str, Any] = {"portal_id": project.portal_id, "project": project}
+        if module.client_visible:
+            values[module.client_visible] = True
+        for field_name in module.own_fields:
+            values[field_name] = creator
+        for field in module.model._meta.concrete_fields:
+            required = field.name not in values and not field.null and not field.has_default()
+            if required and field.get_internal_type() in ("CharField", "TextField"):
+                values[field.name] = "Sample"
+        ids[module.item_kwarg] = module.model.objects.create(**values).pk
+    return ids
 
 
 @pytest.fixture
@@ -422,6 +471,7 @@ def matrix(world: World) -> Fixture:
         "email_id": email.pk,
         "token": "not-a-real-token",
     }
+    ids.update(module_rows(project, world.admin, set(ids)))
     kwargs: dict[str, dict[str, Any]] = {}
     for name, pattern in _walk(get_resolver()):
         route = str(pattern.pattern)
@@ -469,9 +519,6 @@ def outcome(response: HttpResponse) -> str:
     return {403: FORBIDDEN, 404: MISSING, 405: METHOD}.get(response.status_code, OK)
 
 
-ITEM_MODULES = {"milestone": "milestones", "task": "tasks"}
-
-
 def client_refusal(declared: Declared, persona: str) -> str | None:
     """How a client persona is refused a project page, from its stated permission set.
 
@@ -485,7 +532,7 @@ def client_refusal(declared: Declared, persona: str) -> str | None:
     assert declared.code is not None
     if (
         declared.item is not None
-        and stored.get(f"{ITEM_MODULES[declared.item]}.view", "none") != "all"
+        and stored.get(f"{registry.item_module(declared.item).key}.view", "none") != "all"
     ):
         return MISSING
     level = stored.get(declared.code, "none")
@@ -555,7 +602,8 @@ def test_cx2_pe1_pe2_authorization_matrix(matrix: Fixture) -> None:
     Client personas get what their profile gives (PE1) or their customisation in the
     project says (PE2); what they may not do is refused, 403 or 404 (CX2)."""
     mismatches = []
-    for name, declared in DECLARED.items():
+    for name in [*DECLARED, *module_pages()]:
+        declared = declaration(name)
         url = reverse(name, kwargs=matrix.kwargs[name])
         for persona in PERSONAS:
             for method in METHODS:
@@ -644,6 +692,7 @@ def elsewhere(matrix: Fixture) -> Elsewhere:
         "profile_id": profile.pk,
         "email_id": email.pk,
     }
+    ids.update(module_rows(theirs, owner, set(ids)))
     second = make_project(world.portal, world.admin, "Second project")
     return Elsewhere(other_portal=ids, other_project=second)
 
@@ -660,7 +709,8 @@ def _tries(matrix: Fixture, urls: dict[str, str]) -> list[str]:
             with zeal_ignore():
                 got = attempt(matrix.clients["admin"], method, url)
             refusals = {404}
-            if method not in DECLARED[name].methods and not name.startswith("projects:"):
+            gate_first = name.startswith("projects:") or name in module_pages()
+            if method not in declaration(name).methods and not gate_first:
                 refusals.add(405)
             if got.status not in refusals or got.wrote:
                 wrong.append(f"{method} {name}: {got.status}, wrote to {got.wrote}")
@@ -694,15 +744,17 @@ def test_ids_of_another_project_of_the_portal_are_404(
 ) -> None:
     """A milestone, a task, a person or a client company of project 1 under project 2's
     address: 404, and nothing written; ids are looked up within the project of the URL."""
+    module_items = {m.item_kwarg for m in registry.all_modules() if m.urls and m.item}
     urls = {
         name: reverse(name, kwargs={**kwargs, "project_id": elsewhere.other_project.pk})
         for name, kwargs in matrix.kwargs.items()
         if "project_id" in kwargs
-        and {"milestone_id", "task_id", "membership_id", "company_id"} & set(kwargs)
+        and {"milestone_id", "task_id", "membership_id", "company_id", *module_items} & set(kwargs)
         and name not in NOT_LOOKED_UP_IN_THE_PROJECT
     }
     assert {"projects:view-as", "projects:member-remove", "projects:task-done"} <= set(urls)
-    assert len(urls) == 18
+    module_item_pages = [name for name in module_pages() if set(matrix.kwargs[name]) & module_items]
+    assert len(urls) == 18 + len(module_item_pages)
     assert not _tries(matrix, urls)
 
 

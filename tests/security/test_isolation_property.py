@@ -642,7 +642,12 @@ def _excerpt(body: str, start: int, length: int) -> str:
     return body[max(0, start - 80) : start + length + 80].replace("\n", " ")
 
 
+# CSRF tokens are random letters and digits: one may contain a marker by chance.
+CSRF_TOKENS = re.compile(r'(x-csrftoken": "|name="csrfmiddlewaretoken" value=")[A-Za-z0-9]+')
+
+
 def check_body(actor: Actor, url: str, body: str) -> None:
+    body = CSRF_TOKENS.sub(r"\1", body)
     folded = body.lower()
     for marker, what in actor.forbidden.items():
         at = folded.find(marker)
