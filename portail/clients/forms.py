@@ -13,8 +13,7 @@ from django_countries import countries
 
 from portail.access.models import ClientProfile
 from portail.clients import selectors
-from portail.clients.models import ClientCompany
-from portail.clients.services import (
+from portail.clients.limits import (
     MAX_PEOPLE_PER_REQUEST,
     MAX_PROJECT_PLACES_PER_REQUEST,
     MAX_PROJECTS_PER_REQUEST,
@@ -22,6 +21,7 @@ from portail.clients.services import (
     too_many_places,
     too_many_projects,
 )
+from portail.clients.models import ClientCompany
 from portail.portals.models import Membership, Portal
 from portail.projects.models import (
     RATE_DECIMALS,
@@ -30,7 +30,7 @@ from portail.projects.models import (
     Project,
     ProjectMember,
 )
-from portail.web import AmountField, ModelIdsField
+from portail.web import AmountField, ModelIdsField, ScopedChoices
 
 
 def _country_choices() -> list[tuple[str, str]]:
@@ -108,7 +108,7 @@ class CompanyForm(forms.Form):
     projects = ProjectChoiceField(
         label=_("Projects"),
         required=False,
-        queryset=Project.objects.none(),
+        queryset=None,
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
             "The company becomes the primary client of a project that has none yet; "
@@ -178,7 +178,9 @@ def rate_field(label: Any, **kwargs: Any) -> forms.DecimalField:
     )
 
 
-class CompanyChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class CompanyChoiceField(ScopedChoices, forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A company of the portal; another portal's, posted by hand, is 404 (ScopedChoices)."""
+
     def label_from_instance(self, obj: Any) -> str:
         company: ClientCompany = obj
         return company.name
@@ -190,10 +192,14 @@ class ProfileChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return profile.name
 
 
+class PortalProfileField(ScopedChoices, ProfileChoiceField):
+    """A profile of the portal; another portal's, posted by hand, is 404 (ScopedChoices)."""
+
+
 def _profile_field() -> ProfileChoiceField:
-    return ProfileChoiceField(
+    return PortalProfileField(
         label=_("Client profile"),
-        queryset=ClientProfile.objects.none(),
+        queryset=None,
         empty_label=None,
         help_text=_("What the person may see and do in their projects."),
         error_messages={
@@ -209,7 +215,7 @@ def _projects_field(required: bool, help_text: Any = "") -> ProjectChoiceField:
         label=_("Projects"),
         required=required,
         most=MAX_PROJECTS_PER_REQUEST,
-        queryset=Project.objects.none(),
+        queryset=None,
         widget=forms.CheckboxSelectMultiple,
         help_text=help_text,
         error_messages={
@@ -263,7 +269,7 @@ class ClientUserForm(forms.Form):
     company = CompanyChoiceField(
         label=_("Client company"),
         required=False,
-        queryset=ClientCompany.objects.none(),
+        queryset=None,
         empty_label=_("— choose a company —"),
         error_messages={"invalid_choice": _("Choose a client company of this portal.")},
     )
@@ -285,7 +291,7 @@ class ClientUserForm(forms.Form):
         company.queryset = selectors.companies(portal=portal)
         profile = self.fields["profile"]
         assert isinstance(profile, ProfileChoiceField)
-        profile.queryset = ClientProfile.objects.filter(portal=portal)
+        profile.queryset = selectors.profile_choices(portal=portal)
         projects = self.fields["projects"]
         assert isinstance(projects, ProjectChoiceField)
         projects.queryset = selectors.project_choices(portal=portal)
@@ -359,7 +365,7 @@ class ClientUserEditForm(forms.Form):
         _without_rate_unless_invoicing(self, portal)
         profile = self.fields["profile"]
         assert isinstance(profile, ProfileChoiceField)
-        profile.queryset = ClientProfile.objects.filter(portal=portal)
+        profile.queryset = selectors.profile_choices(portal=portal)
         projects = self.fields["add_projects"]
         assert isinstance(projects, ProjectChoiceField)
         projects.queryset = selectors.project_choices_for_client_user(membership=membership)
@@ -405,7 +411,7 @@ class ProjectCompanyAddForm(forms.Form):
     company = CompanyChoiceField(
         label=_("Client company"),
         required=False,
-        queryset=ClientCompany.objects.none(),
+        queryset=None,
         empty_label=_("— choose a company —"),
         error_messages={
             "invalid_choice": _(
@@ -432,6 +438,7 @@ class ProjectCompanyAddForm(forms.Form):
         company = self.fields["company"]
         assert isinstance(company, CompanyChoiceField)
         company.queryset = selectors.project_company_choices(project=project)
+        company.scope = selectors.companies(portal=project.portal)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -439,7 +446,9 @@ class ProjectCompanyAddForm(forms.Form):
         return data
 
 
-class MemberChoiceField(CappedIdsField):
+class MemberChoiceField(ScopedChoices, CappedIdsField):
+    """Client users by id; another portal's, posted by hand, are 404 (ScopedChoices)."""
+
     def label_from_instance(self, obj: Any) -> str:
         membership: Membership = obj
         user = membership.user
@@ -478,7 +487,7 @@ class ProjectUsersAddForm(forms.Form):
         required=False,
         most=MAX_PEOPLE_PER_REQUEST,
         too_many=lambda count: too_many_people(count, entered=False),
-        queryset=Membership.objects.none(),
+        queryset=None,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
             "invalid_choice": _("Choose people of this company who are not on the project yet."),
@@ -513,6 +522,7 @@ class ProjectUsersAddForm(forms.Form):
         members.queryset = selectors.project_client_user_candidates(
             project=project, company=company
         )
+        members.scope = selectors.client_memberships(portal=project.portal)
 
     def clean_new_emails(self) -> list[str]:
         return parse_emails(self.cleaned_data["new_emails"], most=MAX_PEOPLE_PER_REQUEST)

@@ -20,13 +20,18 @@ from portail.access.models import PermissionOverride
 from portail.access.services import MAX_CLONE_TARGETS, client_profile_builtin
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
-from portail.clients import services
-from portail.clients.models import ClientCompany, ProjectClient
-from portail.clients.services import (
+from portail.clients import companies, project_clients
+from portail.clients.client_users import (
+    client_user_add,
+    client_user_update,
+    client_users_add_to_company,
+)
+from portail.clients.limits import (
     MAX_PEOPLE_PER_REQUEST,
     MAX_PROJECT_PLACES_PER_REQUEST,
     MAX_PROJECTS_PER_REQUEST,
 )
+from portail.clients.models import ClientCompany, ProjectClient
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipKind
 from portail.projects.models import Project, ProjectMember
@@ -75,7 +80,7 @@ def assert_no_one_added(company: ClientCompany) -> None:
 
 @pytest.fixture
 def bowman(world: World) -> ClientCompany:
-    return services.company_create(portal=world.portal, actor=None, name="Bowman Furniture")
+    return companies.company_create(portal=world.portal, actor=None, name="Bowman Furniture")
 
 
 # CU5: "Add people" to a company ----------------------------------------------------------
@@ -88,7 +93,7 @@ def cu5_url(company: ClientCompany) -> str:
 def test_cu5_and_pc6_the_pages_say_the_limit_before_anyone_types(
     world: World, bowman: ClientCompany
 ) -> None:
-    services.project_client_add(project=world.project, company=bowman, actor=None)
+    project_clients.project_client_add(project=world.project, company=bowman, actor=None)
     admin = world.client_for(world.admin)
 
     cu5 = admin.get(cu5_url(bowman)).content.decode()
@@ -179,7 +184,7 @@ def test_cu5_the_page_takes_exactly_20_projects_and_refuses_21(
 
 
 def test_cu5_the_service_takes_exactly_100_people(world: World, bowman: ClientCompany) -> None:
-    added = services.client_users_add_to_company(
+    added = client_users_add_to_company(
         company=bowman, actor=world.admin.user, emails=addresses(100), projects=[world.project]
     )
 
@@ -190,7 +195,7 @@ def test_cu5_the_service_refuses_101_people_and_writes_nothing(
     world: World, bowman: ClientCompany
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.client_users_add_to_company(
+        client_users_add_to_company(
             company=bowman, actor=world.admin.user, emails=addresses(101), projects=[world.project]
         )
 
@@ -202,7 +207,7 @@ def test_cu5_the_service_refuses_21_projects_and_writes_nothing(
     world: World, bowman: ClientCompany
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.client_users_add_to_company(
+        client_users_add_to_company(
             company=bowman,
             actor=world.admin.user,
             emails=["person0@bowman.test"],
@@ -240,7 +245,7 @@ def test_cu5_the_service_refuses_1000_project_places_and_writes_nothing(
     world: World, bowman: ClientCompany
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.client_users_add_to_company(
+        client_users_add_to_company(
             company=bowman,
             actor=world.admin.user,
             emails=addresses(100),
@@ -259,7 +264,7 @@ def test_cu1_the_service_refuses_21_projects_and_writes_nothing(
     world: World, bowman: ClientCompany
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.client_user_add(
+        client_user_add(
             portal=world.portal,
             actor=world.admin.user,
             email="person0@bowman.test",
@@ -309,7 +314,7 @@ def test_cu6_the_page_adds_the_person_to_exactly_20_projects_and_refuses_21(
 
 def test_cu6_the_service_refuses_21_projects_and_writes_nothing(world: World) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.client_user_update(
+        client_user_update(
             membership=world.client,
             actor=world.admin.user,
             profile=None,
@@ -336,7 +341,7 @@ def pc6_url(world: World, company: ClientCompany) -> str:
 
 @pytest.fixture
 def on_project(world: World, bowman: ClientCompany) -> ClientCompany:
-    services.project_client_add(project=world.project, company=bowman, actor=None)
+    project_clients.project_client_add(project=world.project, company=bowman, actor=None)
     return bowman
 
 
@@ -425,7 +430,7 @@ def test_pc6_the_page_refuses_101_ticked_people(world: World, on_project: Client
 
 
 def test_pc6_the_service_takes_exactly_100_people(world: World, on_project: ClientCompany) -> None:
-    added = services.project_client_users_add(
+    added = project_clients.project_client_users_add(
         project=world.project,
         company=on_project,
         actor=world.admin.user,
@@ -459,7 +464,7 @@ def test_pc6_the_service_refuses_101_people_and_writes_nothing(
     world: World, on_project: ClientCompany, ticked: int, entered: int, field: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.project_client_users_add(
+        project_clients.project_client_users_add(
             project=world.project,
             company=on_project,
             actor=world.admin.user,

@@ -13,8 +13,8 @@ from pytest_django.live_server_helper import LiveServer
 
 from portail.access.catalogue import TASKS_ADD
 from portail.access.models import PermissionOverride
+from portail.clients.client_users import client_user_add
 from portail.clients.models import ClientCompany
-from portail.clients.services import client_user_add
 from portail.demo.management.commands.load_demo import ALICE, DEMO_PASSWORD, PAUL, SOPHIE
 from portail.portals.models import Membership, Portal
 from portail.projects.models import Project

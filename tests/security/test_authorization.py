@@ -40,7 +40,7 @@ from portail.access.catalogue import (
 )
 from portail.access.models import PermissionOverride
 from portail.accounts.models import User
-from portail.clients import services as clients_services
+from portail.clients import companies, project_clients
 from portail.clients.models import ClientCompany
 from portail.notifications.models import EmailStatus, OutboundEmail
 from portail.portals.models import Membership
@@ -343,10 +343,10 @@ def matrix(world: World) -> Fixture:
     )
     assert world.client.client_company is not None
     bowman = world.client.client_company
-    vasseur = clients_services.company_create(
+    vasseur = companies.company_create(
         portal=world.portal, actor=world.admin.user, name="Vasseur", projects=[project]
     )
-    clients_services.project_client_add(project=project, company=bowman, actor=None)
+    project_clients.project_client_add(project=project, company=bowman, actor=None)
     profile = access_services.client_profile_create(
         portal=world.portal, actor=world.admin.user, name="Reviewer"
     )
