@@ -22,14 +22,14 @@ from django.views.decorators.http import require_POST, require_safe
 from portail.access.catalogue import PROJECT_EDIT
 from portail.access.decorators import project_permission
 from portail.clients import project_clients, selectors
-from portail.clients.forms import (
-    ClientUserSearchForm,
+from portail.clients.forms import ClientUserSearchForm
+from portail.clients.models import ClientCompany, ProjectClient
+from portail.clients.project_forms import (
     ProjectCompanyAddForm,
     ProjectMemberRateForm,
     ProjectUserRemoveForm,
     ProjectUsersAddForm,
 )
-from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.decorators import PortalRequest
 from portail.projects.models import Project, ProjectMember
 from portail.web import apply_service_errors, get_or_post, posted, refuse_outside_scope

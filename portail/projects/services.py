@@ -243,12 +243,9 @@ def project_member_add(
 def project_member_ensure(
     *, project: Project, membership: Membership, hourly_rate: Decimal | None = None
 ) -> tuple[ProjectMember, bool]:
-    """The person's row in the project and whether this call created it (with
-    `hourly_rate`, their rate on the project; an existing row is returned as it is).
-
-    The one place a ProjectMember row is made, for staff (project_member_add) and client
-    users (clients' services) alike; callers check who may join and write their own audit
-    event. Race-safe by the unique constraint; callers hold a transaction.
+    """The person's row in the project (made with `hourly_rate`) and whether this call made
+    it: the one place ProjectMember rows are made, for staff and client users alike (callers
+    check who may join, and log). Race-safe by the unique constraint.
 
     Not get_or_create: callers add people in loops (load_demo, imports), and the
     test suite's N+1 detector (zeal) flags a .get() repeated from one line.
@@ -271,11 +268,8 @@ def project_member_ensure(
 
 
 def project_members_delete(*, members: QuerySet[ProjectMember]) -> int:
-    """End these project memberships; return how many there were.
-
-    The one place ProjectMember rows are deleted. A person's customisation in the project
-    (PermissionOverride) goes with their row; callers log what they end, before calling.
-    """
+    """End these project memberships (their customisations go with them); return how many.
+    The one place ProjectMember rows are deleted; callers log what they end, before."""
     _total, by_model = members.delete()
     return by_model.get(ProjectMember._meta.label, 0)
 

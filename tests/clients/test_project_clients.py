@@ -16,8 +16,8 @@ from portail.access.models import PermissionOverride
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
 from portail.clients import client_users, companies, project_clients, selectors
-from portail.clients.forms import ProjectCompanyAddForm
 from portail.clients.models import ClientCompany, Invitation, ProjectClient
+from portail.clients.project_forms import ProjectCompanyAddForm
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipKind, MembershipStatus
 from portail.projects.models import BillingMethod, Project, ProjectMember, ProjectStatus
