@@ -21,8 +21,8 @@ from django.test import Client
 from zeal import zeal_ignore
 
 from portail.access import customisations
-from portail.clients import services
-from portail.clients.services import (
+from portail.clients import companies, project_clients
+from portail.clients.limits import (
     MAX_PEOPLE_PER_REQUEST,
     MAX_PROJECT_PLACES_PER_REQUEST,
     MAX_PROJECTS_PER_REQUEST,
@@ -60,7 +60,7 @@ def timed(what: str, client: Client, url: str, data: dict[str, Any]) -> None:
     ],
 )
 def test_cu5_add_people_at_the_limit(world: World, people: int, count: int) -> None:  # noqa: F811
-    company = services.company_create(portal=world.portal, actor=None, name="Bowman")
+    company = companies.company_create(portal=world.portal, actor=None, name="Bowman")
     chosen = [p.pk for p in projects(world, count)]
     timed(
         f"CU5 {people} people on {count} projects",
@@ -83,7 +83,7 @@ def test_cu6_more_projects_at_the_limit(world: World) -> None:  # noqa: F811
 def test_pc6_add_client_users_at_the_limit(world: World) -> None:  # noqa: F811
     company = world.client.client_company
     assert company is not None
-    services.project_client_add(project=world.project, company=company, actor=None)
+    project_clients.project_client_add(project=world.project, company=company, actor=None)
     timed(
         f"PC6 {MAX_PEOPLE_PER_REQUEST} new people",
         world.client_for(world.admin),

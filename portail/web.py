@@ -1,7 +1,8 @@
 """Small helpers every page module uses: the GET-or-POST guard, the posted data of a form
-page, putting a service's ValidationError on the form's fields, the amount field, and the
+page, putting a service's ValidationError on the form's fields, the amount field, the
 reading of a page number or an id from a query string or a post (through form fields, so
-a NUL byte, 10,000 digits or "²" is bad input, never a crash)."""
+a NUL byte, 10,000 digits or "²" is bad input, never a crash), and choices of rows limited
+to a scope (the person's portal), where another portal's id answers 404."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, QueryDict
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, QueryDict
 from django.views.decorators.http import require_http_methods
 
 if TYPE_CHECKING:
@@ -110,3 +112,40 @@ class ModelIdsField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
                     params={"pk": pk},
                 )
         return super().clean(value)
+
+
+class ScopedChoices:
+    """Mixin for a model choice field of rows a person may name only within a scope (the
+    rows of their portal, say), of which the field offers some: its `queryset`.
+
+    An id outside the scope, posted by hand, is another portal's row or nobody's: the
+    page answers 404, as for a URL naming it, rather than a form error that would
+    confirm it exists (`refuse_outside_scope`). An id in the scope but not among the
+    choices gets the field's own error, and a malformed one too. The scope is the
+    choices themselves unless the form sets `scope` apart (a selector given the portal).
+    """
+
+    scope: QuerySet[Any] | None = None
+
+    def outside_scope(self, ids: set[int]) -> bool:
+        """Whether any of these ids is not a row of the scope (one query; none without ids)."""
+        if not ids:
+            return False
+        scope = self.scope if self.scope is not None else getattr(self, "queryset", None)
+        if scope is None:
+            raise ValueError("A ScopedChoices field needs a queryset or a scope.")
+        return bool(scope.filter(pk__in=ids).count() != len(ids))
+
+
+def refuse_outside_scope(form: forms.Form) -> None:
+    """Raise Http404 when the bound `form` holds an id that one of its ScopedChoices
+    fields does not find in its scope. Call it before `is_valid()`."""
+    if not form.is_bound:
+        return
+    for name, field in form.fields.items():
+        if isinstance(field, ScopedChoices):
+            raw = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+            values = raw if isinstance(raw, list | tuple) else [raw]
+            ids = {value for item in values if (value := _clean_id(item)) is not None}
+            if field.outside_scope(ids):
+                raise Http404

@@ -18,8 +18,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError, Value
-from django.db.models.functions import Lower, Trim
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -36,6 +35,7 @@ from portail.access.rules import profile_permissions
 from portail.accounts.models import User
 from portail.audit.services import audit_log
 from portail.portals.models import Membership, Portal
+from portail.unique_names import same_name, save_unique
 
 NAME_MAX_LENGTH = ClientProfile._meta.get_field("name").max_length or 100
 
@@ -76,14 +76,7 @@ def _existing_named(portal_id: int, name: str, exclude_pk: int | None) -> Client
     Compared in the database with the expression of the constraint
     `access_profile_name_unique_in_portal`, so the check and the constraint agree.
     """
-    found = (
-        ClientProfile.objects.filter(portal_id=portal_id)
-        .annotate(name_key=Lower(Trim("name")))
-        .filter(name_key=Lower(Trim(Value(name))))
-    )
-    if exclude_pk is not None:
-        found = found.exclude(pk=exclude_pk)
-    return found.order_by("pk").first()
+    return same_name(ClientProfile.objects.filter(portal_id=portal_id), name, exclude_pk=exclude_pk)
 
 
 def _name_taken(existing: ClientProfile) -> ValidationError:
@@ -108,14 +101,12 @@ def _check_name(portal_id: int, name: str, exclude_pk: int | None = None) -> str
 
 def _save(profile: ClientProfile, **kwargs: Any) -> None:
     """Save; a concurrent request that took the name first gets the same error as the check."""
-    try:
-        with transaction.atomic():
-            profile.save(**kwargs)
-    except IntegrityError:
-        existing = _existing_named(profile.portal_id, profile.name, profile.pk)
-        if existing is None:
-            raise
-        raise _name_taken(existing) from None
+    save_unique(
+        profile,
+        existing=lambda: _existing_named(profile.portal_id, profile.name, profile.pk),
+        taken=_name_taken,
+        **kwargs,
+    )
 
 
 def check_permissions(permissions: Mapping[str, Any]) -> dict[str, str]:

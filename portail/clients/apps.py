@@ -8,7 +8,7 @@ class ClientsConfig(AppConfig):
 
     def ready(self) -> None:
         # The outbox makes invitation links when it sends them (notifications/links.py).
-        from portail.clients.invitations import LINK_KIND, invitation_link_mint
+        from portail.clients.invitation_services import LINK_KIND, invitation_link_mint
         from portail.notifications.links import link_kind_register
 
         link_kind_register(LINK_KIND, invitation_link_mint)

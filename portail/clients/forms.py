@@ -12,10 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from portail.access.forms import ProfileChoiceField
-from portail.access.models import ClientProfile
 from portail.clients import selectors
-from portail.clients.models import ClientCompany
-from portail.clients.services import (
+from portail.clients.limits import (
     MAX_PEOPLE_PER_REQUEST,
     MAX_PROJECT_PLACES_PER_REQUEST,
     MAX_PROJECTS_PER_REQUEST,
@@ -23,6 +21,7 @@ from portail.clients.services import (
     too_many_places,
     too_many_projects,
 )
+from portail.clients.models import ClientCompany
 from portail.portals.models import Membership, Portal
 from portail.projects.models import (
     RATE_DECIMALS,
@@ -31,7 +30,7 @@ from portail.projects.models import (
     Project,
     ProjectMember,
 )
-from portail.web import AmountField, ModelIdsField
+from portail.web import AmountField, ModelIdsField, ScopedChoices
 
 
 def _country_choices() -> list[tuple[str, str]]:
@@ -68,32 +67,34 @@ class ProjectChoiceField(CappedIdsField):
         return project.name
 
 
-def _max_length(name: str) -> int | None:
+def company_max_length(name: str) -> int | None:
     field = ClientCompany._meta.get_field(name)
     return getattr(field, "max_length", None)
 
 
 def _text(label: Any, name: str, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(label=label, required=False, max_length=_max_length(name), **kwargs)
+    return forms.CharField(
+        label=label, required=False, max_length=company_max_length(name), **kwargs
+    )
 
 
 class CompanyForm(forms.Form):
     name = forms.CharField(
         label=_("Name"),
-        max_length=_max_length("name"),
+        max_length=company_max_length("name"),
         error_messages={"required": _("Give the company a name.")},
     )
     contact_email = forms.EmailField(
         label=_("Contact email"),
         required=False,
-        max_length=_max_length("contact_email"),
+        max_length=company_max_length("contact_email"),
         error_messages={"invalid": _("Enter an email address such as name@example.com.")},
     )
     website = forms.URLField(
         label=_("Website"),
         required=False,
         assume_scheme="https",
-        max_length=_max_length("website"),
+        max_length=company_max_length("website"),
         error_messages={"invalid": _("Enter a web address such as https://example.com.")},
     )
     street = _text(_("Street"), "street")
@@ -109,7 +110,7 @@ class CompanyForm(forms.Form):
     projects = ProjectChoiceField(
         label=_("Projects"),
         required=False,
-        queryset=Project.objects.none(),
+        queryset=None,
         widget=forms.CheckboxSelectMultiple,
         help_text=_(
             "The company becomes the primary client of a project that has none yet; "
@@ -179,16 +180,22 @@ def rate_field(label: Any, **kwargs: Any) -> forms.DecimalField:
     )
 
 
-class CompanyChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class CompanyChoiceField(ScopedChoices, forms.ModelChoiceField):  # type: ignore[type-arg]
+    """A company of the portal; another portal's, posted by hand, is 404 (ScopedChoices)."""
+
     def label_from_instance(self, obj: Any) -> str:
         company: ClientCompany = obj
         return company.name
 
 
+class PortalProfileField(ScopedChoices, ProfileChoiceField):
+    """A profile of the portal; another portal's, posted by hand, is 404 (ScopedChoices)."""
+
+
 def _profile_field() -> ProfileChoiceField:
-    return ProfileChoiceField(
+    return PortalProfileField(
         label=_("Client profile"),
-        queryset=ClientProfile.objects.none(),
+        queryset=None,
         empty_label=None,
         help_text=_("What the person may see and do in their projects."),
         error_messages={
@@ -204,7 +211,7 @@ def _projects_field(required: bool, help_text: Any = "") -> ProjectChoiceField:
         label=_("Projects"),
         required=required,
         most=MAX_PROJECTS_PER_REQUEST,
-        queryset=Project.objects.none(),
+        queryset=None,
         widget=forms.CheckboxSelectMultiple,
         help_text=help_text,
         error_messages={
@@ -227,7 +234,7 @@ def _without_rate_unless_invoicing(form: forms.Form, portal: Portal) -> None:
         form.fields.pop("hourly_rate", None)
 
 
-def _check_company_or_new_name(form: forms.Form, data: dict[str, Any], missing: Any) -> None:
+def check_company_or_new_name(form: forms.Form, data: dict[str, Any], missing: Any) -> None:
     """Exactly one of an existing company and a new company's name; `missing` when neither."""
     company, new_name = data.get("company"), (data.get("new_company_name") or "").strip()
     if company is not None and new_name:
@@ -258,14 +265,14 @@ class ClientUserForm(forms.Form):
     company = CompanyChoiceField(
         label=_("Client company"),
         required=False,
-        queryset=ClientCompany.objects.none(),
+        queryset=None,
         empty_label=_("— choose a company —"),
         error_messages={"invalid_choice": _("Choose a client company of this portal.")},
     )
     new_company_name = forms.CharField(
         label=_("or a new company"),
         required=False,
-        max_length=_max_length("name"),
+        max_length=company_max_length("name"),
         help_text=_("Type a name to create the company at the same time."),
     )
     profile = _profile_field()
@@ -280,14 +287,14 @@ class ClientUserForm(forms.Form):
         company.queryset = selectors.companies(portal=portal)
         profile = self.fields["profile"]
         assert isinstance(profile, ProfileChoiceField)
-        profile.queryset = ClientProfile.objects.filter(portal=portal)
+        profile.queryset = selectors.profile_choices(portal=portal)
         projects = self.fields["projects"]
         assert isinstance(projects, ProjectChoiceField)
         projects.queryset = selectors.project_choices(portal=portal)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        _check_company_or_new_name(self, data, _("Choose the person’s company, or name a new one."))
+        check_company_or_new_name(self, data, _("Choose the person’s company, or name a new one."))
         return data
 
 
@@ -354,7 +361,7 @@ class ClientUserEditForm(forms.Form):
         _without_rate_unless_invoicing(self, portal)
         profile = self.fields["profile"]
         assert isinstance(profile, ProfileChoiceField)
-        profile.queryset = ClientProfile.objects.filter(portal=portal)
+        profile.queryset = selectors.profile_choices(portal=portal)
         projects = self.fields["add_projects"]
         assert isinstance(projects, ProjectChoiceField)
         projects.queryset = selectors.project_choices_for_client_user(membership=membership)
@@ -391,56 +398,6 @@ class ClientUserSearchForm(forms.Form):
     )
 
 
-# A project's clients (RULES PC1, PC6-PC8) ----------------------------------------------------
-
-
-class ProjectCompanyAddForm(forms.Form):
-    """PC1: an existing company of the portal, or a new one, as a client of the project."""
-
-    company = CompanyChoiceField(
-        label=_("Client company"),
-        required=False,
-        queryset=ClientCompany.objects.none(),
-        empty_label=_("— choose a company —"),
-        error_messages={
-            "invalid_choice": _(
-                "Choose a client company of this portal that is not on the project."
-            )
-        },
-    )
-    new_company_name = forms.CharField(
-        label=_("or a new company"),
-        required=False,
-        max_length=_max_length("name"),
-        help_text=_("Type a name to create the company at the same time."),
-    )
-    make_primary = forms.BooleanField(
-        label=_("Set as primary client"),
-        required=False,
-        help_text=_("Invoices are addressed to the primary client; a project has at most one."),
-    )
-
-    def __init__(self, *args: Any, project: Project, has_primary: bool, **kwargs: Any) -> None:
-        # PC3: ticked for the project's first company (when it has no primary client).
-        kwargs.setdefault("initial", {"make_primary": not has_primary})
-        super().__init__(*args, **kwargs)
-        company = self.fields["company"]
-        assert isinstance(company, CompanyChoiceField)
-        company.queryset = selectors.project_company_choices(project=project)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        _check_company_or_new_name(self, data, _("Choose a client company, or name a new one."))
-        return data
-
-
-class MemberChoiceField(CappedIdsField):
-    def label_from_instance(self, obj: Any) -> str:
-        membership: Membership = obj
-        user = membership.user
-        return f"{user.full_name} ({user.email})" if user.full_name else user.email
-
-
 def parse_emails(raw: str, *, most: int | None = None) -> list[str]:
     """Addresses one per line (or separated by commas), each checked, duplicates dropped
     (compared case-insensitively); a wrong one is an error listing them all. More than
@@ -463,82 +420,3 @@ def parse_emails(raw: str, *, most: int | None = None) -> list[str]:
     if wrong:
         raise ValidationError(_("Not an email address: %(list)s.") % {"list": ", ".join(wrong)})
     return unique
-
-
-class ProjectUsersAddForm(forms.Form):
-    """PC6: tick client users of the company and/or list new people by email; one step."""
-
-    members = MemberChoiceField(
-        label=_("People of the company"),
-        required=False,
-        most=MAX_PEOPLE_PER_REQUEST,
-        too_many=lambda count: too_many_people(count, entered=False),
-        queryset=Membership.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "invalid_choice": _("Choose people of this company who are not on the project yet."),
-            "invalid_pk_value": _("Choose people of this company who are not on the project yet."),
-        },
-    )
-    new_emails = forms.CharField(
-        label=_("New people"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
-    hourly_rate = rate_field(_("Hourly rate of the new people"), help_text=RATE_HELP)
-
-    def __init__(
-        self,
-        *args: Any,
-        project: Project,
-        company: ClientCompany,
-        rates_apply: bool,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["new_emails"].help_text = _(
-            "Email addresses, one per line. Each person joins the company with the portal’s "
-            "default client profile and gets an invitation email. At most %(limit)s people "
-            "at once, ticked and entered together."
-        ) % {"limit": MAX_PEOPLE_PER_REQUEST}
-        if not rates_apply:  # CU9
-            del self.fields["hourly_rate"]
-        members = self.fields["members"]
-        assert isinstance(members, MemberChoiceField)
-        members.queryset = selectors.project_client_user_candidates(
-            project=project, company=company
-        )
-
-    def clean_new_emails(self) -> list[str]:
-        return parse_emails(self.cleaned_data["new_emails"], most=MAX_PEOPLE_PER_REQUEST)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not self.errors and not data.get("members") and not data.get("new_emails"):
-            raise ValidationError(_("Tick people of the company or enter email addresses."))
-        if not self.errors:
-            count = len(data["members"]) + len(data["new_emails"])
-            if count > MAX_PEOPLE_PER_REQUEST:
-                self.add_error("new_emails", too_many_people(count, entered=False))
-        return data
-
-    def new_people(self) -> list[tuple[str, Any]]:
-        rate = self.cleaned_data.get("hourly_rate")
-        return [(email, rate) for email in self.cleaned_data["new_emails"]]
-
-
-class ProjectMemberRateForm(forms.Form):
-    """PC7: a client user's rate on the project (only where CU9 applies)."""
-
-    hourly_rate = rate_field(_("Hourly rate on this project"), help_text=RATE_HELP)
-
-
-class ProjectUserRemoveForm(forms.Form):
-    """PC8: the "let the user know" box."""
-
-    notify = forms.BooleanField(
-        label=_("Let the user know"),
-        required=False,
-        initial=True,
-        help_text=_("Sends them an email saying they no longer have access to this project."),
-    )

@@ -3,7 +3,7 @@
 The acceptance page is open to anyone holding the link; opening it (GET)
 changes nothing (mail scanners open links), only its POST spends it. Admin
 actions declare their permission by decorator and call the services in
-`invitations.py`.
+`invitation_services.py`.
 """
 
 from __future__ import annotations
@@ -29,13 +29,15 @@ from portail.accounts.tokens import redact_tokens
 from portail.accounts.twofactor import two_factor_enabled
 from portail.accounts.twofactor_views import signin_pending_start
 from portail.clients import selectors
-from portail.clients.invitations import (
-    FULL_NAME_MAX_LENGTH,
+from portail.clients.invitation_selectors import (
     InvitationCheck,
-    InvitationUnusable,
     LinkStatus,
-    invitation_accept,
     invitation_for_token,
+)
+from portail.clients.invitation_services import (
+    FULL_NAME_MAX_LENGTH,
+    InvitationUnusable,
+    invitation_accept,
     invitation_revoke,
     invitation_send,
 )

@@ -20,20 +20,20 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from portail.access.decorators import project_permission
-from portail.clients import selectors, services
-from portail.clients.forms import (
-    ClientUserSearchForm,
+from portail.clients import project_clients, selectors
+from portail.clients.forms import ClientUserSearchForm
+from portail.clients.models import ClientCompany, ProjectClient
+from portail.clients.project_forms import (
     ProjectCompanyAddForm,
     ProjectMemberRateForm,
     ProjectUserRemoveForm,
     ProjectUsersAddForm,
 )
-from portail.clients.models import ClientCompany, ProjectClient
+from portail.feedback import report_errors
 from portail.portals.decorators import PortalRequest
-from portail.portals.models import Membership, MembershipKind
 from portail.projects.models import Project, ProjectMember
 from portail.projects.permissions import PROJECT_EDIT
-from portail.web import apply_service_errors, get_or_post, posted, read_id, read_ids
+from portail.web import apply_service_errors, get_or_post, posted, refuse_outside_scope
 
 
 def _list_url(request: PortalRequest, project: Project, company_id: int | None = None) -> str:
@@ -55,9 +55,7 @@ def _in_portal(request: PortalRequest, project: Project) -> Project:
 
 def _portal_company(request: PortalRequest, company_id: int) -> ClientCompany:
     """A live company of this portal; another portal's (or a deleted one) is 404."""
-    company = ClientCompany.objects.filter(
-        portal=request.portal, pk=company_id, deleted_at__isnull=True
-    ).first()
+    company = selectors.company(portal=request.portal, company_id=company_id)
     if company is None:
         raise Http404
     return company
@@ -77,30 +75,6 @@ def _member(project: Project, membership_id: int) -> ProjectMember:
     if member is None:
         raise Http404
     return member
-
-
-def _report(request: PortalRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
-
-
-def _refuse_other_portal_company(request: PortalRequest) -> None:
-    """A company id of another portal, posted by hand, is 404 (no form error that would
-    confirm it exists); a malformed value is left to the form."""
-    company_id = read_id(request.POST, "company")
-    if company_id is not None:
-        _portal_company(request, company_id)
-
-
-def _refuse_other_portal_people(request: PortalRequest) -> None:
-    values = read_ids(request.POST, "members")
-    if not values:
-        return
-    found = Membership.objects.filter(
-        portal=request.portal, kind=MembershipKind.CLIENT, pk__in=values
-    ).count()
-    if found != len(values):
-        raise Http404
 
 
 @project_permission(PROJECT_EDIT, staff_only=True)
@@ -125,17 +99,16 @@ def client_list(request: PortalRequest, project: Project) -> HttpResponse:
 def company_add(request: PortalRequest, project: Project) -> HttpResponse:
     """PC1 (PC3, PC4): an existing company of the portal or a new one becomes a client."""
     project = _in_portal(request, project)
-    if request.method == "POST":
-        _refuse_other_portal_company(request)
     form = ProjectCompanyAddForm(
         posted(request),
         project=project,
         has_primary=selectors.project_has_primary(project=project),
     )
+    refuse_outside_scope(form)  # another portal's company, posted by hand: 404
     if form.is_valid():
         data = form.cleaned_data
         try:
-            link = services.project_company_add(
+            link = project_clients.project_client_add(
                 project=project,
                 actor=request.membership.user,
                 company=data["company"],
@@ -165,11 +138,11 @@ def company_primary(request: PortalRequest, project: Project, company_id: int) -
     project = _in_portal(request, project)
     link = _link(project, company_id)
     try:
-        services.project_client_set_primary(
+        project_clients.project_client_set_primary(
             project=project, company=link.company, actor=request.membership.user
         )
     except ValidationError as error:
-        _report(request, error)
+        report_errors(request, error)
     else:
         messages.success(
             request,
@@ -187,11 +160,11 @@ def company_remove(request: PortalRequest, project: Project, company_id: int) ->
     link = _link(project, company_id)
     if request.method == "POST":
         try:
-            services.project_client_remove(
+            project_clients.project_client_remove(
                 project=project, company=link.company, actor=request.membership.user
             )
         except ValidationError as error:
-            _report(request, error)
+            report_errors(request, error)
         else:
             messages.success(
                 request,
@@ -221,24 +194,23 @@ def users_add(request: PortalRequest, project: Project, company_id: int) -> Http
     project = _in_portal(request, project)
     company = _portal_company(request, company_id)
     if selectors.project_client_link(project=project, company_id=company.pk) is None:
-        # The decision of this tab (services module docstring): add the company first.
+        # The decision of this tab (project_clients module docstring): add the company first.
         messages.error(
             request,
             _("“%(name)s” is not a client of this project: add the company to the project first.")
             % {"name": company.name},
         )
         return _back(request, project)
-    if request.method == "POST":
-        _refuse_other_portal_people(request)
     rates_apply = selectors.project_rates_apply(project=project)
     form = ProjectUsersAddForm(
         posted(request), project=project, company=company, rates_apply=rates_apply
     )
+    refuse_outside_scope(form)  # another portal's people, posted by hand: 404
     search_form = ClientUserSearchForm(request.GET)
     search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
     if form.is_valid():
         try:
-            added = services.project_client_users_add(
+            added = project_clients.project_client_users_add(
                 project=project,
                 company=company,
                 actor=request.membership.user,
@@ -284,7 +256,7 @@ def user_edit(request: PortalRequest, project: Project, membership_id: int) -> H
     form = ProjectMemberRateForm(posted(request), initial={"hourly_rate": member.hourly_rate})
     if form.is_valid():
         try:
-            services.project_member_rate_update(
+            project_clients.project_member_rate_update(
                 project=project,
                 member=member,
                 rate=form.cleaned_data["hourly_rate"],
@@ -315,14 +287,14 @@ def user_remove(request: PortalRequest, project: Project, membership_id: int) ->
     form = ProjectUserRemoveForm(posted(request))
     if form.is_valid():
         try:
-            services.project_client_user_remove(
+            project_clients.project_client_user_remove(
                 project=project,
                 member=member,
                 actor=request.membership.user,
                 notify=form.cleaned_data["notify"],
             )
         except ValidationError as error:
-            _report(request, error)
+            report_errors(request, error)
         else:
             messages.success(
                 request,

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
-from portail.access.models import PermissionOverride
-from portail.clients.invitations import InvitationState, invitation_states
+from portail.access.models import ClientProfile, PermissionOverride
+from portail.clients.invitation_selectors import InvitationState, invitation_states
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
 from portail.projects.models import BillingMethod, Project, ProjectMember, ProjectStatus
@@ -24,6 +24,13 @@ def companies(*, portal: Portal, search: str = "") -> QuerySet[ClientCompany]:
             | Q(contact_email__icontains=search)
         )
     return found.annotate(project_count=Count("project_links")).order_by("name", "id")
+
+
+def company(*, portal: Portal, company_id: int) -> ClientCompany | None:
+    """A live company of the portal (None for another portal's, or a deleted one)."""
+    return ClientCompany.objects.filter(
+        portal=portal, pk=company_id, deleted_at__isnull=True
+    ).first()
 
 
 def company_projects(*, company: ClientCompany) -> QuerySet[Project]:
@@ -90,6 +97,17 @@ def client_users(*, portal: Portal, search: str = "") -> QuerySet[Membership]:
         .annotate(project_count=Count("project_memberships"), removed_last=removed_last)
         .order_by("client_company__name", "client_company_id", "removed_last", "user__email")
     )
+
+
+def client_memberships(*, portal: Portal) -> QuerySet[Membership]:
+    """Every client user of the portal, removed ones included: the people a form of the
+    portal may name by id (forms choose among some of them)."""
+    return Membership.objects.filter(portal=portal, kind=MembershipKind.CLIENT)
+
+
+def profile_choices(*, portal: Portal) -> QuerySet[ClientProfile]:
+    """The portal's client profiles, for a choice of one."""
+    return ClientProfile.objects.filter(portal=portal)
 
 
 def client_user(*, portal: Portal, membership_id: int) -> Membership | None:

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -16,8 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
-from portail.access.models import ClientProfile
-from portail.clients import selectors, services
+from portail.clients import client_users, companies, selectors
 from portail.clients.forms import (
     ClientUserEditForm,
     ClientUserForm,
@@ -27,13 +25,20 @@ from portail.clients.forms import (
     CompanySearchForm,
     CompanyUsersForm,
 )
-from portail.clients.invitations import invitation_states
+from portail.clients.invitation_selectors import invitation_states
 from portail.clients.models import ClientCompany
 from portail.clients.permissions import MANAGE_CLIENTS
 from portail.portals.decorators import PortalRequest
 from portail.portals.models import Membership, MembershipStatus
 from portail.portals.roles import portal_permission
-from portail.web import apply_service_errors, get_or_post, paginate, posted, read_id
+from portail.web import (
+    apply_service_errors,
+    get_or_post,
+    paginate,
+    posted,
+    read_id,
+    refuse_outside_scope,
+)
 
 COMPANIES_PER_PAGE = 50
 
@@ -67,7 +72,7 @@ def company_create(request: PortalRequest) -> HttpResponse:
     form = CompanyForm(posted(request), portal=request.portal)
     if form.is_valid():
         try:
-            company = services.company_create(
+            company = companies.company_create(
                 portal=request.portal, actor=request.membership.user, **form.cleaned_data
             )
         except ValidationError as error:
@@ -87,7 +92,7 @@ def company_edit(request: PortalRequest, company_id: int) -> HttpResponse:
     form = CompanyForm(posted(request), portal=request.portal, company=company)
     if form.is_valid():
         try:
-            services.company_update(
+            companies.company_update(
                 company=company, actor=request.membership.user, **form.cleaned_data
             )
         except ValidationError as error:
@@ -104,7 +109,7 @@ def company_delete(request: PortalRequest, company_id: int) -> HttpResponse:
     company = _company(request, company_id)
     if request.method == "POST":
         try:
-            services.company_delete(company=company, actor=request.membership.user)
+            companies.company_delete(company=company, actor=request.membership.user)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
@@ -137,17 +142,6 @@ def _client_user(request: PortalRequest, membership_id: int) -> Membership:
     return found
 
 
-def _refuse_other_portal_ids(request: PortalRequest, fields: dict[str, QuerySet[Any]]) -> None:
-    """An id of another portal's company or profile, posted by hand, answers 404 (no form
-    error that would confirm it exists); a malformed value is left to the form."""
-    if request.method != "POST":
-        return
-    for field, allowed in fields.items():
-        value = read_id(request.POST, field)
-        if value is not None and not allowed.filter(pk=value).exists():
-            raise Http404
-
-
 @portal_permission(MANAGE_CLIENTS)
 @require_safe
 def user_list(request: PortalRequest) -> HttpResponse:
@@ -168,22 +162,19 @@ def user_list(request: PortalRequest) -> HttpResponse:
 @get_or_post
 def user_add(request: PortalRequest) -> HttpResponse:
     portal = request.portal
-    _refuse_other_portal_ids(
-        request,
-        {
-            "company": selectors.companies(portal=portal),
-            "profile": ClientProfile.objects.filter(portal=portal),
-        },
-    )
-    initial: dict[str, Any] = {"profile": services.client_profile_default(portal=portal).pk}
+    initial: dict[str, Any] = {
+        # Called when the form shows, after a posted id of another portal was refused.
+        "profile": lambda: client_users.client_profile_default(portal=portal).pk
+    }
     chosen_company = read_id(request.GET, "company")
     if chosen_company is not None:
         initial["company"] = chosen_company
     form = ClientUserForm(posted(request), portal=portal, initial=initial)
+    refuse_outside_scope(form)  # another portal's company or profile, posted by hand: 404
     if form.is_valid():
         data = form.cleaned_data
         try:
-            membership = services.client_user_add(
+            membership = client_users.client_user_add(
                 portal=portal,
                 actor=request.membership.user,
                 email=data["email"],
@@ -214,7 +205,7 @@ def company_users_add(request: PortalRequest, company_id: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            added = services.client_users_add_to_company(
+            added = client_users.client_users_add_to_company(
                 company=company,
                 actor=request.membership.user,
                 emails=data["emails"],
@@ -241,15 +232,13 @@ def company_users_add(request: PortalRequest, company_id: int) -> HttpResponse:
 @get_or_post
 def user_edit(request: PortalRequest, membership_id: int) -> HttpResponse:
     membership = _client_user(request, membership_id)
-    _refuse_other_portal_ids(
-        request, {"profile": ClientProfile.objects.filter(portal=request.portal)}
-    )
     rows = list(selectors.client_user_projects(membership=membership))
     form = ClientUserEditForm(posted(request), membership=membership, rows=rows)
+    refuse_outside_scope(form)  # another portal's profile, posted by hand: 404
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.client_user_update(
+            client_users.client_user_update(
                 membership=membership,
                 actor=request.membership.user,
                 profile=data["profile"],
@@ -281,7 +270,7 @@ def user_remove(request: PortalRequest, membership_id: int) -> HttpResponse:
     form = ClientUserRemoveForm(posted(request))
     if form.is_valid():
         try:
-            services.client_user_remove(
+            client_users.client_user_remove(
                 membership=membership,
                 actor=request.membership.user,
                 notify=form.cleaned_data["notify"],

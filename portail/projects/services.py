@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -162,7 +162,7 @@ def project_create(
         project.archived_at = timezone.now()
     _full_clean(project)
     project.save()
-    ProjectMember.objects.create(portal=portal, project=project, membership=owner)
+    project_member_ensure(project=project, membership=owner)
     _log(project, "project.created", actor, after=_snapshot(project, PROJECT_FIELDS))
     return project
 
@@ -186,7 +186,7 @@ def project_update(*, project: Project, actor: User | None, **changes: Any) -> P
     unknown = set(changes) - set(PROJECT_FIELDS)
     if unknown:
         raise TypeError(f"project_update got unknown fields: {sorted(unknown)}")
-    # Lock the row. filter().first() rather than get(): see _ensure_member (zeal).
+    # Lock the row. filter().first() rather than get(): see project_member_ensure (zeal).
     locked = Project.objects.select_for_update().filter(pk=project.pk).first()
     if locked is None:
         raise Project.DoesNotExist(f"project {project.pk} no longer exists")
@@ -207,7 +207,7 @@ def project_update(*, project: Project, actor: User | None, **changes: Any) -> P
     _full_clean(project)
     project.save()
     if "owner" in changes:
-        _ensure_member(project, changes["owner"])
+        project_member_ensure(project=project, membership=changes["owner"])
     old, new = _changed(before, _snapshot(project, changes))
     if new:
         if new.get("status") == ProjectStatus.ARCHIVED:
@@ -234,15 +234,18 @@ def project_member_add(
 ) -> ProjectMember:
     """Put a staff member on the project (idempotent: nothing is logged the second time)."""
     _check_staff_of(project.portal, membership, "membership")
-    member, created = _ensure_member(project, membership)
+    member, created = project_member_ensure(project=project, membership=membership)
     if created:
         _log(project, "project.member_added", actor, after={"member": _audit_value(membership)})
     return member
 
 
-def _ensure_member(project: Project, membership: Membership) -> tuple[ProjectMember, bool]:
-    """The person's row in the project and whether this call created it; race-safe by the
-    unique constraint.
+def project_member_ensure(
+    *, project: Project, membership: Membership, hourly_rate: Decimal | None = None
+) -> tuple[ProjectMember, bool]:
+    """The person's row in the project (made with `hourly_rate`) and whether this call made
+    it: the one place ProjectMember rows are made, for staff and client users alike (callers
+    check who may join, and log). Race-safe by the unique constraint.
 
     Not get_or_create: callers add people in loops (load_demo, imports), and the
     test suite's N+1 detector (zeal) flags a .get() repeated from one line.
@@ -253,7 +256,10 @@ def _ensure_member(project: Project, membership: Membership) -> tuple[ProjectMem
     try:
         with transaction.atomic():
             created = ProjectMember.objects.create(
-                portal_id=project.portal_id, project=project, membership=membership
+                portal_id=project.portal_id,
+                project=project,
+                membership=membership,
+                hourly_rate=hourly_rate,
             )
             return created, True
     except IntegrityError:
@@ -261,11 +267,20 @@ def _ensure_member(project: Project, membership: Membership) -> tuple[ProjectMem
         return ProjectMember.objects.get(project=project, membership=membership), False
 
 
+def project_members_delete(*, members: QuerySet[ProjectMember]) -> int:
+    """End these project memberships (their customisations go with them); return how many.
+    The one place ProjectMember rows are deleted; callers log what they end, before."""
+    _total, by_model = members.delete()
+    return by_model.get(ProjectMember._meta.label, 0)
+
+
 @transaction.atomic
 def project_member_remove(*, project: Project, membership: Membership, actor: User | None) -> None:
     if project.owner_id == membership.pk:
         raise ValidationError({"membership": _("The project owner cannot leave the project.")})
-    removed, _rows = ProjectMember.objects.filter(project=project, membership=membership).delete()
+    removed = project_members_delete(
+        members=ProjectMember.objects.filter(project=project, membership=membership)
+    )
     if removed:
         _log(project, "project.member_removed", actor, before={"member": _audit_value(membership)})
 

@@ -17,7 +17,7 @@ from portail.access import customisations, profiles
 from portail.access.catalogue import builtin_client_permissions
 from portail.access.models import PermissionOverride
 from portail.audit.models import AuditEvent
-from portail.clients import services as client_services
+from portail.clients import client_users, companies, project_clients
 from portail.portals.models import Membership, MembershipKind, MembershipStatus
 from portail.projects.models import Project, ProjectMember
 from portail.projects.permissions import TASKS_ADD
@@ -32,7 +32,7 @@ NO_ADD = {**BUILTIN, TASKS_ADD: "none"}
 def on(world: World, name: str, project: Project | None = None) -> ProjectMember:
     """A client user of the persona's company, active, put on the project by CU1."""
     project = project or world.project
-    membership = client_services.client_user_add(
+    membership = client_users.client_user_add(
         portal=world.portal,
         actor=world.admin.user,
         email=f"{name.lower()}@bowman.test",
@@ -110,7 +110,7 @@ def test_pe3_clone_refuses_a_source_without_a_customisation(
 def test_pe3_clone_refuses_a_source_taken_off_the_project(
     world: World, source: ProjectMember, valid: ProjectMember
 ) -> None:
-    client_services.project_client_user_remove(
+    project_clients.project_client_user_remove(
         project=world.project, member=source, actor=world.admin.user, notify=False
     )
 
@@ -127,7 +127,7 @@ def test_pe3_clone_refuses_a_target_taken_off_the_project(
     world: World, source: ProjectMember, valid: ProjectMember
 ) -> None:
     gone = on(world, "Gary")
-    client_services.project_client_user_remove(
+    project_clients.project_client_user_remove(
         project=world.project, member=gone, actor=world.admin.user, notify=False
     )
 
@@ -184,8 +184,8 @@ def test_pe3_clone_refuses_a_row_that_claims_the_project_but_is_of_another_porta
 ) -> None:
     """Tenancy, checked on the row itself: a client user of the other portal on a row that
     names this project (which no service makes) is refused, not customised."""
-    company = client_services.company_create(portal=world.other_portal, actor=None, name="Far")
-    stranger = client_services.client_user_add(
+    company = companies.company_create(portal=world.other_portal, actor=None, name="Far")
+    stranger = client_users.client_user_add(
         portal=world.other_portal,
         actor=None,
         email="stan@far.test",

@@ -21,7 +21,7 @@ from portail.access import customisations, profiles, rules
 from portail.access.catalogue import Level, builtin_client_permissions, client_codes, is_levelled
 from portail.access.forms import field_name
 from portail.access.models import PermissionOverride
-from portail.clients import services as client_services
+from portail.clients import client_users, project_clients
 from portail.clients.models import ClientCompany
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipStatus
@@ -59,12 +59,12 @@ def company(world: World) -> ClientCompany:
     """The client persona's company, a client of the project."""
     bowman = world.client.client_company
     assert bowman is not None
-    client_services.project_client_add(project=world.project, company=bowman, actor=None)
+    project_clients.project_client_add(project=world.project, company=bowman, actor=None)
     return bowman
 
 
 def default_profile_pk(world: World) -> int:
-    return client_services.client_profile_default(portal=world.portal).pk
+    return client_users.client_profile_default(portal=world.portal).pk
 
 
 def added(response: Any) -> None:
@@ -100,7 +100,7 @@ def via_cu5_page(world: World, admin: Client, email: str) -> None:
 
 
 def _on_no_project(world: World, email: str) -> Membership:
-    return client_services.client_user_add(
+    return client_users.client_user_add(
         portal=world.portal, actor=world.admin.user, email=email, company=company(world)
     )
 
@@ -181,7 +181,7 @@ def permissions_of(world: World, email: str) -> rules.PermissionSet:
 def customised_control(world: World) -> None:
     """The client persona, on the project through CU6 and customised there (PE2) with the
     profile's set of today: pinned, so the edit must not reach them."""
-    client_services.client_user_update(
+    client_users.client_user_update(
         membership=world.client, actor=None, add_projects=[world.project]
     )
     member = ProjectMember.objects.get(project=world.project, membership=world.client)

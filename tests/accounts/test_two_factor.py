@@ -18,7 +18,7 @@ from zeal import zeal_ignore
 from portail.accounts.models import RecoveryCode, User
 from portail.accounts.twofactor import two_factor_enabled
 from portail.accounts.twofactor_views import MAX_CODE_FAILURES, PENDING_SECONDS
-from portail.clients import invitations
+from portail.clients import invitation_services
 from portail.portals.models import MembershipStatus
 from tests.conftest import PASSWORD, World, make_member
 from tests.outbox import deliver_link, token_in
@@ -292,8 +292,8 @@ def test_accepting_an_invitation_with_the_password_still_asks_for_the_code(
     membership = make_member(world.portal, "admin@other.test", "client")
     membership.status = MembershipStatus.INVITED
     membership.save()
-    invitation = invitations.invitation_send(membership=membership, actor=world.admin.user)
-    raw = token_in(deliver_link(invitations.LINK_KIND, invitation.pk))
+    invitation = invitation_services.invitation_send(membership=membership, actor=world.admin.user)
+    raw = token_in(deliver_link(invitation_services.LINK_KIND, invitation.pk))
     c = Client()
     with zeal_ignore():
         response = c.post(

@@ -11,7 +11,8 @@ from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
 
 from portail.audit.models import AuditEvent
-from portail.clients import services as clients_services
+from portail.clients import project_clients
+from portail.clients.companies import company_create
 from portail.portals.models import Portal
 from portail.projects.models import Project
 from tests.audit.conftest import make_event
@@ -322,10 +323,10 @@ def test_the_log_names_the_rows_events_refer_to_instead_of_their_ids(
 ) -> None:
     """Ids stored in an event ("project": 3) read as names, one query per kind of row;
     a row since deleted reads as #id, and another portal's row is never named."""
-    company = clients_services.company_create(
+    company = company_create(
         portal=world.portal, actor=world.admin.user, name="Bowman Furniture", projects=[]
     )
-    clients_services.project_client_add(
+    project_clients.project_client_add(
         project=world.project, company=company, actor=world.admin.user
     )
     foreign = Project.objects.get(portal=world.other_portal)

@@ -10,7 +10,7 @@ from django.shortcuts import resolve_url
 from pytest_django import DjangoAssertNumQueries
 
 from portail.access.models import ClientProfile
-from portail.clients import services
+from portail.clients import client_users, companies
 from portail.clients.models import ClientCompany
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipKind, MembershipStatus
@@ -25,7 +25,7 @@ def url(name: str, **kwargs: Any) -> str:
 
 
 def company(world: World, name: str = "Bowman Furniture's") -> ClientCompany:
-    return services.company_create(portal=world.portal, actor=None, name=name)
+    return companies.company_create(portal=world.portal, actor=None, name=name)
 
 
 def default_profile(world: World) -> int:
@@ -95,7 +95,7 @@ def test_cu1_duplicate_email_any_case_is_a_field_error(world: World) -> None:
 
 def test_cu1_a_company_or_profile_of_another_portal_by_id_is_404(world: World) -> None:
     client = world.client_for(world.admin)
-    theirs = company_of_other_portal = services.company_create(
+    theirs = company_of_other_portal = companies.company_create(
         portal=world.other_portal, actor=None, name="Far"
     )
     assert theirs is company_of_other_portal
@@ -126,7 +126,7 @@ def test_cc5_add_client_company_is_a_secondary_action_of_add_client_user(world: 
 
 def test_the_list_groups_by_company_searches_and_shows_status(world: World) -> None:
     bowman = company(world)
-    services.client_user_add(
+    client_users.client_user_add(
         portal=world.portal,
         actor=None,
         email="zoe@bowman.test",
@@ -159,7 +159,7 @@ def test_the_list_query_count_does_not_grow(
 ) -> None:
     bowman = company(world)
     for i in range(count):
-        services.client_user_add(
+        client_users.client_user_add(
             portal=world.portal,
             actor=None,
             email=f"p{i}@bowman.test",
@@ -253,7 +253,7 @@ def test_a_staff_membership_or_another_portals_client_is_404(world: World) -> No
         portal=world.other_portal,
         user=world.client.user,
         kind=MembershipKind.CLIENT,
-        client_company=services.company_create(portal=world.other_portal, actor=None, name="F"),
+        client_company=companies.company_create(portal=world.other_portal, actor=None, name="F"),
         client_profile=ClientProfile.objects.create(portal=world.other_portal, name="P"),
     )
     assert client.get(url("user-edit", membership_id=theirs.pk)).status_code == 404

@@ -13,7 +13,7 @@ from portail.access.catalogue import Level
 from portail.access.models import ClientProfile
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
-from portail.clients import services
+from portail.clients import client_users, companies
 from portail.clients.models import ClientCompany, Invitation, ProjectClient
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipKind, MembershipStatus
@@ -25,14 +25,14 @@ pytestmark = pytest.mark.django_db
 
 
 def company(world: World, name: str = "Bowman Furniture's") -> ClientCompany:
-    return services.company_create(portal=world.portal, actor=world.admin.user, name=name)
+    return companies.company_create(portal=world.portal, actor=world.admin.user, name=name)
 
 
 def add(world: World, email: str = "paula@bowman.test", **kwargs: Any) -> Membership:
     kwargs.setdefault("projects", [world.project])
     if "company" not in kwargs and "new_company_name" not in kwargs:
         kwargs["company"] = company(world)
-    return services.client_user_add(
+    return client_users.client_user_add(
         portal=world.portal, actor=world.admin.user, email=email, **kwargs
     )
 
@@ -124,7 +124,7 @@ def test_cu1_bad_input_is_named_and_nothing_is_written(
 
 def test_cu1_no_company_at_all_is_refused(world: World) -> None:
     with pytest.raises(ValidationError) as caught:
-        services.client_user_add(
+        client_users.client_user_add(
             portal=world.portal, actor=None, email="paula@bowman.test", projects=[]
         )
     assert "company" in caught.value.message_dict
@@ -145,7 +145,7 @@ def test_cu1_a_staff_member_cannot_be_added_as_a_client(world: World) -> None:
 
 
 def test_cu1_a_company_or_profile_of_another_portal_is_refused(world: World) -> None:
-    elsewhere = services.company_create(portal=world.other_portal, actor=None, name="Far")
+    elsewhere = companies.company_create(portal=world.other_portal, actor=None, name="Far")
     with pytest.raises(ValidationError) as caught:
         add(world, company=elsewhere)
     assert "company" in caught.value.message_dict
@@ -188,7 +188,7 @@ def test_cu5_adds_several_people_to_a_company_across_projects(world: World) -> N
     invoice(world)
     shop = make_project(world.portal, world.admin, "Shop")
     bowman = company(world)
-    added = services.client_users_add_to_company(
+    added = client_users.client_users_add_to_company(
         company=bowman,
         actor=world.admin.user,
         emails=["a@bowman.test", "b@bowman.test"],
@@ -208,7 +208,7 @@ def test_cu5_one_bad_address_adds_nobody_and_names_it(world: World) -> None:
     bowman = company(world)
     add(world, "taken@bowman.test", company=bowman)
     with pytest.raises(ValidationError) as caught:
-        services.client_users_add_to_company(
+        client_users.client_users_add_to_company(
             company=bowman,
             actor=None,
             emails=["new@bowman.test", "taken@bowman.test"],
@@ -225,7 +225,7 @@ def test_cu6_edit_changes_portal_rate_project_rates_and_adds_projects(world: Wor
     invoice(world)
     shop = make_project(world.portal, world.admin, "Shop")
     person = add(world, hourly_rate=Decimal("80"))
-    services.client_user_update(
+    client_users.client_user_update(
         membership=person,
         actor=world.admin.user,
         hourly_rate=Decimal("90"),
@@ -246,7 +246,7 @@ def test_cu6_a_bad_project_rate_changes_nothing(world: World) -> None:
     invoice(world)
     person = add(world, hourly_rate=Decimal("80"))
     with pytest.raises(ValidationError) as caught:
-        services.client_user_update(
+        client_users.client_user_update(
             membership=person,
             actor=None,
             hourly_rate=Decimal("99"),
@@ -260,7 +260,7 @@ def test_cu6_a_bad_project_rate_changes_nothing(world: World) -> None:
 def test_cu6_a_rate_on_a_project_they_are_not_on_is_refused(world: World) -> None:
     person = add(world)
     with pytest.raises(ValidationError):
-        services.client_user_update(
+        client_users.client_user_update(
             membership=person,
             actor=None,
             project_rates={world.other_project.pk: Decimal("5")},
@@ -272,7 +272,7 @@ def test_cu6_a_rate_on_a_project_they_are_not_on_is_refused(world: World) -> Non
 
 def test_cu7_removing_with_let_the_user_know_sends_a_removal_email(world: World) -> None:
     person = add(world, invite=False)
-    services.client_user_remove(membership=person, actor=world.admin.user, notify=True)
+    client_users.client_user_remove(membership=person, actor=world.admin.user, notify=True)
     person.refresh_from_db()
     assert person.status == MembershipStatus.DEACTIVATED
     assert not ProjectMember.objects.filter(membership=person).exists()
@@ -285,13 +285,13 @@ def test_cu7_removing_with_let_the_user_know_sends_a_removal_email(world: World)
 
 def test_cu7_removing_without_telling_sends_nothing(world: World) -> None:
     person = add(world, invite=False)
-    services.client_user_remove(membership=person, actor=None, notify=False)
+    client_users.client_user_remove(membership=person, actor=None, notify=False)
     assert not OutboundEmail.objects.exists()
 
 
 def test_cu7_removing_an_invited_person_revokes_their_invitation(world: World) -> None:
     person = add(world)
-    services.client_user_remove(membership=person, actor=None, notify=False)
+    client_users.client_user_remove(membership=person, actor=None, notify=False)
     invitation = Invitation.objects.get(membership=person)
     assert invitation.revoked_at is not None
 
@@ -299,7 +299,7 @@ def test_cu7_removing_an_invited_person_revokes_their_invitation(world: World) -
 def test_cu7_a_removed_person_loses_their_permissions(world: World) -> None:
     person = add(world, invite=False)
     assert rules.permissions(person, world.project)["tasks.view"] == Level.ALL
-    services.client_user_remove(membership=person, actor=None, notify=False)
+    client_users.client_user_remove(membership=person, actor=None, notify=False)
     person.refresh_from_db()
     assert rules.permissions(person, world.project)["tasks.view"] == Level.NONE
 
@@ -317,7 +317,7 @@ def test_cu8_someone_with_an_account_elsewhere_is_linked_not_duplicated(world: W
 
 def test_cu8_a_removed_person_can_be_added_again(world: World) -> None:
     person = add(world, invite=False)
-    services.client_user_remove(membership=person, actor=None, notify=False)
+    client_users.client_user_remove(membership=person, actor=None, notify=False)
     again = add(world, "paula@bowman.test", company=company(world, "New Co"))
     assert again.pk == person.pk
     assert again.status == MembershipStatus.INVITED
@@ -368,7 +368,7 @@ def test_pe1_stored_levels_outside_the_catalogue_count_as_none() -> None:
 def test_cc4_deleting_a_company_takes_its_users_off_every_project(world: World) -> None:
     person = add(world, invite=False)
     assert person.client_company is not None
-    services.company_delete(company=person.client_company, actor=world.admin.user)
+    companies.company_delete(company=person.client_company, actor=world.admin.user)
     assert not ProjectMember.objects.filter(membership=person).exists()
     person.refresh_from_db()
     assert rules.permissions(person, world.project) == rules.nothing()
@@ -378,7 +378,7 @@ def test_pc5_taking_a_company_off_a_project_takes_its_users_off_it(world: World)
     shop = make_project(world.portal, world.admin, "Shop")
     person = add(world, projects=[world.project, shop], invite=False)
     assert person.client_company is not None
-    services.company_update(company=person.client_company, actor=None, projects=[shop])
+    companies.company_update(company=person.client_company, actor=None, projects=[shop])
     assert list(
         ProjectMember.objects.filter(membership=person).values_list("project", flat=True)
     ) == [shop.pk]

@@ -7,7 +7,8 @@ import threading
 import pytest
 from django.db import connection
 
-from portail.clients import services
+from portail.clients import project_clients
+from portail.clients.companies import company_create
 from portail.clients.models import ProjectClient
 from tests.conftest import World
 
@@ -19,8 +20,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.mark.django_db(transaction=True)
 def test_pc4_two_concurrent_first_additions_make_one_primary(world: World) -> None:
     companies = [
-        services.company_create(portal=world.portal, actor=None, name=name)
-        for name in ("First", "Second")
+        company_create(portal=world.portal, actor=None, name=name) for name in ("First", "Second")
     ]
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -28,7 +28,9 @@ def test_pc4_two_concurrent_first_additions_make_one_primary(world: World) -> No
     def add(index: int) -> None:
         try:
             barrier.wait()
-            services.project_client_add(project=world.project, company=companies[index], actor=None)
+            project_clients.project_client_add(
+                project=world.project, company=companies[index], actor=None
+            )
         except BaseException as error:  # reported below
             errors.append(error)
         finally:

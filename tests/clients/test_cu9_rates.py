@@ -16,7 +16,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.shortcuts import resolve_url
 
-from portail.clients import services
+from portail.clients import client_users, companies, project_clients
 from portail.clients.models import ClientCompany
 from portail.portals.models import Membership
 from portail.projects.models import BillingMethod, Project, ProjectMember
@@ -59,7 +59,7 @@ def billing(world: World, *, invoicing: bool, method: str = BillingMethod.STAFF_
 
 def bowman(world: World) -> ClientCompany:
     """A company that is a client of the project."""
-    return services.company_create(
+    return companies.company_create(
         portal=world.portal, actor=None, name="Bowman Furniture", projects=[world.project]
     )
 
@@ -69,7 +69,7 @@ def person(world: World, rate: Decimal | None = None) -> Membership:
     while invoicing is on, as it must be)."""
     invoicing = world.portal.invoicing_enabled
     world.portal.invoicing_enabled = True
-    made = services.client_user_add(
+    made = client_users.client_user_add(
         portal=world.portal,
         actor=None,
         email="paula@bowman.test",
@@ -143,7 +143,7 @@ def test_cu9_the_company_add_service_refuses_a_rate_without_invoicing(world: Wor
     company = bowman(world)
 
     with pytest.raises(ValidationError) as refused:
-        services.client_users_add_to_company(
+        client_users.client_users_add_to_company(
             company=company,
             actor=None,
             emails=["nina@bowman.test", "noah@bowman.test"],
@@ -159,7 +159,7 @@ def test_cu9_the_single_add_service_refuses_a_rate_without_invoicing(world: Worl
     billing(world, invoicing=False)
 
     with pytest.raises(ValidationError) as refused:
-        services.client_user_add(
+        client_users.client_user_add(
             portal=world.portal,
             actor=None,
             email="nina@bowman.test",
@@ -258,12 +258,12 @@ def test_cu9_the_edit_service_refuses_a_new_portal_rate_without_invoicing(
     paula = person(world, Decimal("60"))
 
     with pytest.raises(ValidationError) as refused:
-        services.client_user_update(membership=paula, actor=None, hourly_rate=Decimal("99"))
+        client_users.client_user_update(membership=paula, actor=None, hourly_rate=Decimal("99"))
 
     assert refused.value.message_dict == {"hourly_rate": [NO_INVOICING]}
     assert portal_rate(paula) == Decimal("60")
     # The rate it has is no change: saving the rest of the page works.
-    services.client_user_update(membership=paula, actor=None, hourly_rate=Decimal("60"))
+    client_users.client_user_update(membership=paula, actor=None, hourly_rate=Decimal("60"))
     assert portal_rate(paula) == Decimal("60")
 
 
@@ -275,7 +275,7 @@ def test_cu9_the_edit_service_refuses_a_project_rate_where_rates_do_not_apply(
     paula = person(world, Decimal("60"))
 
     with pytest.raises(ValidationError) as refused:
-        services.client_user_update(
+        client_users.client_user_update(
             membership=paula,
             actor=None,
             hourly_rate=Decimal("60"),
@@ -339,7 +339,7 @@ def test_cu9_the_project_add_service_refuses_a_rate_where_rates_do_not_apply(
     company = bowman(world)
 
     with pytest.raises(ValidationError) as refused:
-        services.project_client_users_add(
+        project_clients.project_client_users_add(
             project=world.project,
             company=company,
             actor=None,

@@ -1,6 +1,6 @@
 """CU4: an invitation link works once. Three layers make it so, and each is tested on its own.
 
-`invitation_accept` (clients/invitations.py):
+`invitation_accept` (clients/invitation_services.py):
 
 1. the "already used" check: `invitation_for_token` reads an accepted invitation
    as used, whatever became of the person since (removed, added again);
@@ -27,8 +27,9 @@ from zeal import zeal_ignore
 
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
-from portail.clients import invitations, services
-from portail.clients.invitations import InvitationUnusable, LinkStatus
+from portail.clients import client_users, invitation_selectors, invitation_services
+from portail.clients.invitation_selectors import LinkStatus
+from portail.clients.invitation_services import InvitationUnusable
 from portail.clients.models import ClientCompany, Invitation
 from portail.portals.models import Membership, MembershipStatus
 from tests.conftest import CLIENT_COMPANY, World
@@ -42,7 +43,7 @@ NEW_PASSWORD = "a fresh passphrase 42"
 def add_nina(world: World) -> Membership:
     """An admin adds Nina, new to Portail, as a client user: invited, with an email on its way."""
     with zeal_ignore():  # adding her twice in a test is not an N+1
-        return services.client_user_add(
+        return client_users.client_user_add(
             portal=world.portal,
             actor=world.admin.user,
             email="nina@bowman.test",
@@ -55,11 +56,11 @@ def link_of(membership: Membership, now: dt.datetime | None = None) -> str:
     """The raw token of the membership's latest invitation, from the email as sent."""
     with zeal_ignore():  # one email per invitation
         invitation = Invitation.objects.filter(membership=membership).latest("pk")
-    return token_in(deliver_link(invitations.LINK_KIND, invitation.pk, now=now))
+    return token_in(deliver_link(invitation_services.LINK_KIND, invitation.pk, now=now))
 
 
 def accept(raw: str, now: dt.datetime | None = None, name: str = "Nina Bowman") -> Membership:
-    return invitations.invitation_accept(
+    return invitation_services.invitation_accept(
         raw_token=raw, full_name=name, password=NEW_PASSWORD, now=now
     )
 
@@ -70,14 +71,14 @@ def just_before_the_lock(monkeypatch: pytest.MonkeyPatch, change: Callable[[], o
     It runs inside the acceptance's transaction, so the refusal rolls it back too:
     the tests assert the refusal and that nothing of the acceptance was written.
     """
-    real_lock = invitations._lock
+    real_lock = invitation_services._lock
 
     def lock(membership: Membership, *, with_user: bool = False) -> Membership:
-        monkeypatch.setattr(invitations, "_lock", real_lock)  # once; `change` may lock too
+        monkeypatch.setattr(invitation_services, "_lock", real_lock)  # once; `change` may lock too
         change()
         return real_lock(membership, with_user=with_user)
 
-    monkeypatch.setattr(invitations, "_lock", lock)
+    monkeypatch.setattr(invitation_services, "_lock", lock)
 
 
 def nothing_accepted() -> bool:
@@ -99,7 +100,7 @@ def test_cu4_a_used_link_cannot_be_used_again_after_the_person_is_removed_and_re
     nina = add_nina(world)
     used = link_of(nina)
     accept(used)
-    services.client_user_remove(membership=nina, actor=world.admin.user, notify=False)
+    client_users.client_user_remove(membership=nina, actor=world.admin.user, notify=False)
     nina = add_nina(world)  # back, invited again, with a new invitation
     assert Membership.objects.get(pk=nina.pk).status == MembershipStatus.INVITED
     fresh = link_of(nina)
@@ -107,19 +108,19 @@ def test_cu4_a_used_link_cannot_be_used_again_after_the_person_is_removed_and_re
     # The old link cannot be accepted, not even by Nina herself, signed in: she stays
     # invited, and must use the new link.
     with pytest.raises(InvitationUnusable) as unusable:
-        invitations.invitation_accept(
+        invitation_services.invitation_accept(
             raw_token=used, user=User.objects.get(email="nina@bowman.test")
         )
     assert unusable.value.check.status == LinkStatus.USED
     assert Membership.objects.get(pk=nina.pk).status == MembershipStatus.INVITED
     # Layer 1 on its own: the old link still reads as used (the page says so, 410).
-    assert invitations.invitation_for_token(raw_token=used).status == LinkStatus.USED
+    assert invitation_selectors.invitation_for_token(raw_token=used).status == LinkStatus.USED
     page = Client().get(path_of(f"/invitations/{used}/"))
     assert (page.status_code, page.context["status"]) == (410, "used")
     assert User.objects.get(email="nina@bowman.test").full_name == "Nina Bowman"
     assert AuditEvent.objects.filter(action="invitation.accepted").count() == 1
     # The new link is the one that works.
-    assert invitations.invitation_for_token(raw_token=fresh).usable
+    assert invitation_selectors.invitation_for_token(raw_token=fresh).usable
 
 
 def test_cu4_a_used_link_is_refused_as_used_before_anything_else_is_checked(
@@ -131,10 +132,10 @@ def test_cu4_a_used_link_is_refused_as_used_before_anything_else_is_checked(
     # No name, no password, and signed in as nobody: the answer is still "already used",
     # not a form error the person could try to fix.
     with pytest.raises(InvitationUnusable) as unusable:
-        invitations.invitation_accept(raw_token=used)
+        invitation_services.invitation_accept(raw_token=used)
     assert unusable.value.check.status == LinkStatus.USED
     with pytest.raises(InvitationUnusable) as unknown:
-        invitations.invitation_accept(raw_token="no-such-link", full_name="X", password="y")
+        invitation_services.invitation_accept(raw_token="no-such-link", full_name="X", password="y")
     assert unknown.value.check.status == LinkStatus.UNKNOWN
 
 
@@ -148,7 +149,7 @@ def test_cu4_a_revoke_landing_between_the_check_and_the_update_wins(
     raw = link_of(nina)
     just_before_the_lock(
         monkeypatch,
-        lambda: invitations.invitation_revoke(membership=nina, actor=world.admin.user),
+        lambda: invitation_services.invitation_revoke(membership=nina, actor=world.admin.user),
     )
 
     with pytest.raises(InvitationUnusable) as unusable:
@@ -163,10 +164,12 @@ def test_cu4_a_reinvitation_landing_between_the_check_and_the_update_wins(
 ) -> None:
     nina = add_nina(world)
     raw = link_of(nina)
-    later = timezone.now() + invitations.REINVITE_AFTER + dt.timedelta(minutes=1)
+    later = timezone.now() + invitation_selectors.REINVITE_AFTER + dt.timedelta(minutes=1)
     just_before_the_lock(
         monkeypatch,
-        lambda: invitations.invitation_send(membership=nina, actor=world.admin.user, now=later),
+        lambda: invitation_services.invitation_send(
+            membership=nina, actor=world.admin.user, now=later
+        ),
     )
 
     with pytest.raises(InvitationUnusable) as unusable:
@@ -183,7 +186,9 @@ def test_cu4_a_removal_landing_between_the_check_and_the_update_wins(
     raw = link_of(nina)
     just_before_the_lock(
         monkeypatch,
-        lambda: services.client_user_remove(membership=nina, actor=world.admin.user, notify=False),
+        lambda: client_users.client_user_remove(
+            membership=nina, actor=world.admin.user, notify=False
+        ),
     )
 
     with pytest.raises(InvitationUnusable) as unusable:

@@ -13,7 +13,7 @@ from pytest_django.fixtures import Settings
 from zeal import zeal_ignore
 
 from portail.accounts.models import User
-from portail.clients import invitations
+from portail.clients import invitation_selectors, invitation_services
 from portail.clients.models import Invitation
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipStatus
@@ -37,8 +37,8 @@ def invited(world: World, email: str = "nina@bowman.test", *, new: bool = True) 
 
 def send(world: World, membership: Membership) -> str:
     """Invite, and send the email as the worker would: the raw token, from the sent message."""
-    invitation = invitations.invitation_send(membership=membership, actor=world.admin.user)
-    return token_in(deliver_link(invitations.LINK_KIND, invitation.pk))
+    invitation = invitation_services.invitation_send(membership=membership, actor=world.admin.user)
+    return token_in(deliver_link(invitation_services.LINK_KIND, invitation.pk))
 
 
 def link(raw: str) -> str:
@@ -260,7 +260,7 @@ def test_cu4_new_invitation_invalidates_previous_link(client: Client, world: Wor
 def test_cu10_revoked_link_behaves_like_expired(client: Client, world: World) -> None:
     membership = invited(world)
     raw = send(world, membership)
-    invitations.invitation_revoke(membership=membership, actor=world.admin.user)
+    invitation_services.invitation_revoke(membership=membership, actor=world.admin.user)
     response = client.post(link(raw), new_person())
     assert response.status_code == 410
     assert "This invitation was withdrawn" in response.content.decode()
@@ -352,7 +352,7 @@ def test_it_refuses_non_admins(world: World, persona: str) -> None:
     person = world.client_for(getattr(world, persona))
     for name in ("resend", "revoke"):
         assert person.post(admin_url(name, membership)).status_code == 403
-    assert invitations.invitation_for_token(raw_token=raw).usable
+    assert invitation_selectors.invitation_for_token(raw_token=raw).usable
     assert Invitation.objects.count() == 1
 
 

@@ -16,8 +16,9 @@ from pytest_django import DjangoAssertNumQueries
 
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
-from portail.clients import invitations
-from portail.clients.invitations import InvitationUnusable, LinkStatus
+from portail.clients import invitation_selectors, invitation_services
+from portail.clients.invitation_selectors import LinkStatus
+from portail.clients.invitation_services import InvitationUnusable
 from portail.clients.models import Invitation
 from portail.notifications.links import LINK_PLACEHOLDER
 from portail.notifications.models import EmailStatus, OutboundEmail
@@ -43,18 +44,20 @@ def invited(world: World, email: str = "nina@bowman.test", name: str = "Nina Bow
 
 def send(world: World, membership: Membership, now: dt.datetime = T0) -> str:
     """Invite, and send the email as the worker would: the raw token, from the sent message."""
-    invitation = invitations.invitation_send(membership=membership, actor=world.admin.user, now=now)
-    return token_in(deliver_link(invitations.LINK_KIND, invitation.pk, now=now))
+    invitation = invitation_services.invitation_send(
+        membership=membership, actor=world.admin.user, now=now
+    )
+    return token_in(deliver_link(invitation_services.LINK_KIND, invitation.pk, now=now))
 
 
 def accept_new(raw: str, now: dt.datetime = T0 + dt.timedelta(hours=1)) -> Membership:
-    return invitations.invitation_accept(
+    return invitation_services.invitation_accept(
         raw_token=raw, full_name=" Nina Bowman ", password=NEW_PASSWORD, now=now
     )
 
 
 def status_of(raw: str, now: dt.datetime = T0 + dt.timedelta(hours=1)) -> LinkStatus:
-    return invitations.invitation_for_token(raw_token=raw, now=now).status
+    return invitation_selectors.invitation_for_token(raw_token=raw, now=now).status
 
 
 def refusal(error: ValidationError) -> str:
@@ -76,7 +79,9 @@ def test_cu2_sending_writes_the_invitation_email_with_the_link(world: World) -> 
     world.portal.save()
     membership = invited(world)
 
-    invitation = invitations.invitation_send(membership=membership, actor=world.admin.user, now=T0)
+    invitation = invitation_services.invitation_send(
+        membership=membership, actor=world.admin.user, now=T0
+    )
 
     email = OutboundEmail.objects.get()
     assert (email.kind, email.to, email.language) == ("client_invitation", "nina@bowman.test", "en")
@@ -125,7 +130,7 @@ def test_cu2_the_text_parts_are_plain_and_the_html_part_escapes(world: World) ->
     world.portal.save()
     membership = invited(world, name="Zoé <b>")
 
-    invitations.invitation_send(membership=membership, actor=None, now=T0)
+    invitation_services.invitation_send(membership=membership, actor=None, now=T0)
 
     email = OutboundEmail.objects.get()
     assert email.subject == "You are invited to O'Neil & Sons"
@@ -137,7 +142,9 @@ def test_cu2_the_text_parts_are_plain_and_the_html_part_escapes(world: World) ->
 
 def test_cu2_invitation_is_audited_and_records_the_inviter(world: World) -> None:
     membership = invited(world)
-    invitation = invitations.invitation_send(membership=membership, actor=world.admin.user, now=T0)
+    invitation = invitation_services.invitation_send(
+        membership=membership, actor=world.admin.user, now=T0
+    )
     assert invitation.invited_by == world.admin.user
     assert (invitation.created_at, invitation.expires_at) == (T0, T0 + dt.timedelta(days=7))
     event = AuditEvent.objects.get(action="invitation.sent")
@@ -151,7 +158,9 @@ def test_cu2_nothing_is_written_when_the_transaction_rolls_back(world: World) ->
 
     def fail_after_sending() -> None:
         with transaction.atomic():
-            invitations.invitation_send(membership=membership, actor=world.admin.user, now=T0)
+            invitation_services.invitation_send(
+                membership=membership, actor=world.admin.user, now=T0
+            )
             raise RuntimeError("the caller fails after sending")
 
     with pytest.raises(RuntimeError):
@@ -240,7 +249,7 @@ def test_cu3_reinvite_refused_for_someone_removed(world: World) -> None:
 def test_cu3_a_revoked_invitation_does_not_hold_the_next_back(world: World) -> None:
     membership = invited(world)
     send(world, membership)
-    invitations.invitation_revoke(
+    invitation_services.invitation_revoke(
         membership=membership, actor=world.admin.user, now=T0 + dt.timedelta(hours=1)
     )
     raw = send(world, membership, now=T0 + dt.timedelta(hours=2))
@@ -272,7 +281,7 @@ def test_cu4_new_invitation_invalidates_previous_link(world: World) -> None:
     assert unusable.value.check.status == LinkStatus.SUPERSEDED
     assert Membership.objects.get(pk=membership.pk).status == MembershipStatus.INVITED
     # The partial unique index holds: one open invitation.
-    assert Invitation.objects.filter(invitations.OPEN, membership=membership).count() == 1
+    assert Invitation.objects.filter(invitation_selectors.OPEN, membership=membership).count() == 1
 
 
 def test_cu4_link_expires_after_7_days(world: World) -> None:
@@ -310,7 +319,7 @@ def test_cu4_link_works_once(world: World) -> None:
     raw = send(world, invited(world))
     accept_new(raw)
     with pytest.raises(InvitationUnusable) as unusable:
-        invitations.invitation_accept(
+        invitation_services.invitation_accept(
             raw_token=raw, full_name="Someone Else", password="another passphrase 7"
         )
     assert unusable.value.check.status == LinkStatus.USED
@@ -334,7 +343,9 @@ def test_cu4_bad_name_or_password_is_refused_and_the_link_stays_usable(
 ) -> None:
     raw = send(world, invited(world))
     with pytest.raises(ValidationError) as refused:
-        invitations.invitation_accept(raw_token=raw, full_name=full_name, password=password, now=T0)
+        invitation_services.invitation_accept(
+            raw_token=raw, full_name=full_name, password=password, now=T0
+        )
     assert list(refused.value.message_dict) == [field]
     assert status_of(raw) == LinkStatus.VALID
     assert not User.objects.get(email="nina@bowman.test").has_usable_password()
@@ -353,14 +364,18 @@ def test_cu8_existing_account_signs_in_instead_of_creating_a_person(world: World
 
     # Without signing in, or signed in as somebody else: refused.
     with pytest.raises(ValidationError) as refused:
-        invitations.invitation_accept(raw_token=raw, full_name="X", password=NEW_PASSWORD, now=T0)
+        invitation_services.invitation_accept(
+            raw_token=raw, full_name="X", password=NEW_PASSWORD, now=T0
+        )
     assert "Sign in" in refusal(refused.value)
     with pytest.raises(ValidationError) as refused:
-        invitations.invitation_accept(raw_token=raw, user=world.admin.user, now=T0)
+        invitation_services.invitation_accept(raw_token=raw, user=world.admin.user, now=T0)
     assert refusal(refused.value) == "This invitation is for another email address."
     assert status_of(raw) == LinkStatus.VALID
 
-    joined = invitations.invitation_accept(raw_token=raw, user=world.other_admin.user, now=T0)
+    joined = invitation_services.invitation_accept(
+        raw_token=raw, user=world.other_admin.user, now=T0
+    )
 
     assert joined.status == MembershipStatus.ACTIVE
     assert User.objects.count() == people
@@ -377,11 +392,11 @@ def test_cu10_revoked_link_behaves_like_expired(world: World) -> None:
     membership = invited(world)
     raw = send(world, membership)
 
-    revoked = invitations.invitation_revoke(membership=membership, actor=world.admin.user)
+    revoked = invitation_services.invitation_revoke(membership=membership, actor=world.admin.user)
 
     assert revoked is not None
     assert revoked.revoked_at is not None
-    check = invitations.invitation_for_token(raw_token=raw)
+    check = invitation_selectors.invitation_for_token(raw_token=raw)
     assert (check.status, check.usable) == (LinkStatus.REVOKED, False)
     with pytest.raises(InvitationUnusable):
         accept_new(raw, dt.datetime.now(tz=dt.UTC))
@@ -392,10 +407,10 @@ def test_cu10_revoked_link_behaves_like_expired(world: World) -> None:
 
 def test_cu10_revoking_with_nothing_open_does_nothing(world: World) -> None:
     membership = invited(world)
-    assert invitations.invitation_revoke(membership=membership, actor=None) is None
+    assert invitation_services.invitation_revoke(membership=membership, actor=None) is None
     raw = send(world, membership)
     accept_new(raw)
-    assert invitations.invitation_revoke(membership=membership, actor=None) is None
+    assert invitation_services.invitation_revoke(membership=membership, actor=None) is None
     assert AuditEvent.objects.filter(action="invitation.revoked").count() == 0
 
 
@@ -411,11 +426,13 @@ def test_cu10_invitation_states_in_one_query(
         send(world, membership, now=T0 - dt.timedelta(days=8))
     send(world, pending, now=T0 - dt.timedelta(hours=2))
     accept_new(send(world, accepted, now=T0 - dt.timedelta(days=1)), T0 - dt.timedelta(hours=20))
-    invitations.invitation_revoke(membership=revoked, actor=None, now=T0 - dt.timedelta(days=7))
+    invitation_services.invitation_revoke(
+        membership=revoked, actor=None, now=T0 - dt.timedelta(days=7)
+    )
     other_client = make_member(world.other_portal, "someone@other.test", "client")
 
     with django_assert_num_queries(1):
-        states = invitations.invitation_states(portal=world.portal, now=T0)
+        states = invitation_selectors.invitation_states(portal=world.portal, now=T0)
 
     assert world.admin.pk not in states  # staff have no invitations
     assert other_client.pk not in states  # another portal's people are not listed
@@ -465,7 +482,7 @@ def test_cu7_removal_notice_in_the_persons_language(
     world.client.user.save()
 
     with transaction.atomic():
-        invitations.removal_notice_queue(membership=world.client, actor=world.admin.user)
+        invitation_services.removal_notice_queue(membership=world.client, actor=world.admin.user)
 
     email = OutboundEmail.objects.get()
     assert (email.kind, email.to, email.language) == (
@@ -485,10 +502,10 @@ def test_cu7_removal_notice_rolls_back_with_the_removal(world: World) -> None:
     """The real removal (CU7, with the notice) in a transaction that fails after it: the
     notice, the revoked invitation and the deactivation all go, nothing is left half-done."""
     # Imported here: the removal service is the clients app's, not this module's.
-    from portail.clients.services import client_user_remove
+    from portail.clients.client_users import client_user_remove
 
     membership = invited(world)
-    invitation = invitations.invitation_send(membership=membership, actor=world.admin.user)
+    invitation = invitation_services.invitation_send(membership=membership, actor=world.admin.user)
     emails_before = OutboundEmail.objects.count()
 
     def fail_after_removing() -> None:
@@ -517,8 +534,8 @@ def test_cu7_removal_notice_rolls_back_with_the_removal(world: World) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_cu4_concurrent_acceptances_make_one_membership(world: World) -> None:
     membership = invited(world)
-    invitation = invitations.invitation_send(membership=membership, actor=None)
-    raw = token_in(deliver_link(invitations.LINK_KIND, invitation.pk))
+    invitation = invitation_services.invitation_send(membership=membership, actor=None)
+    raw = token_in(deliver_link(invitation_services.LINK_KIND, invitation.pk))
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
     errors: list[BaseException] = []
@@ -526,7 +543,7 @@ def test_cu4_concurrent_acceptances_make_one_membership(world: World) -> None:
     def submit(index: int) -> None:
         try:
             barrier.wait()
-            invitations.invitation_accept(
+            invitation_services.invitation_accept(
                 raw_token=raw, full_name=f"Nina {index}", password=f"{NEW_PASSWORD} {index}"
             )
             outcomes.append("accepted")

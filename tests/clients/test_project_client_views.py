@@ -14,7 +14,8 @@ from pytest_django import DjangoAssertNumQueries
 
 from portail.access.models import PermissionOverride
 from portail.audit.models import AuditEvent
-from portail.clients import services
+from portail.clients import client_users, project_clients
+from portail.clients.companies import company_create
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership
@@ -33,14 +34,14 @@ def url(name: str, world: World, project: Project | None = None, **kwargs: Any) 
 
 
 def company(world: World, name: str, on: bool = True) -> ClientCompany:
-    made = services.company_create(portal=world.portal, actor=None, name=name)
+    made = company_create(portal=world.portal, actor=None, name=name)
     if on:
-        services.project_client_add(project=world.project, company=made, actor=None)
+        project_clients.project_client_add(project=world.project, company=made, actor=None)
     return made
 
 
 def person(world: World, of: ClientCompany, email: str, on: bool = True) -> Membership:
-    return services.client_user_add(
+    return client_users.client_user_add(
         portal=world.portal,
         actor=None,
         email=email,
@@ -65,10 +66,10 @@ def primaries(world: World) -> list[str]:
 
 def theirs(world: World) -> tuple[ClientCompany, Membership]:
     """A company and client user of the other portal, on its project."""
-    other = services.company_create(
+    other = company_create(
         portal=world.other_portal, actor=None, name="Theirs", projects=[world.other_project]
     )
-    sam = services.client_user_add(
+    sam = client_users.client_user_add(
         portal=world.other_portal,
         actor=None,
         email="sam@theirs.test",
@@ -105,8 +106,8 @@ def test_pc_the_tab_is_for_the_projects_staff_only(
     # The client persona is put on the project: a client user of it still gets 404.
     own = world.client.client_company
     assert own is not None
-    services.project_client_add(project=world.project, company=own, actor=None)
-    services.project_client_users_add(
+    project_clients.project_client_add(project=world.project, company=own, actor=None)
+    project_clients.project_client_users_add(
         project=world.project, company=own, actor=None, members=[world.client]
     )
     pages = [
@@ -335,8 +336,8 @@ def on_project_with_a_task(world: World) -> Any:
     added and one they are assigned to."""
     own = world.client.client_company
     assert own is not None
-    services.project_client_add(project=world.project, company=own, actor=None)
-    services.project_client_users_add(
+    project_clients.project_client_add(project=world.project, company=own, actor=None)
+    project_clients.project_client_users_add(
         project=world.project, company=own, members=[world.client], new_people=[], actor=None
     )
     added = project_services.task_create(
@@ -546,7 +547,7 @@ def test_pc7_pc8_someone_not_a_client_user_of_this_project_is_404(
     _other, sam = theirs(world)
     not_on = person(world, bowman, "not-on@bowman.test", on=False)
     second = make_project(world.portal, world.admin, "Second project")
-    services.client_user_update(
+    client_users.client_user_update(
         membership=not_on, actor=None, hourly_rate=None, add_projects=[second]
     )
     admin = world.client_for(world.admin)

@@ -15,9 +15,9 @@ from pytest_django import DjangoAssertNumQueries
 from portail.access.models import PermissionOverride
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
-from portail.clients import selectors, services
-from portail.clients.forms import ProjectCompanyAddForm
+from portail.clients import client_users, companies, project_clients, selectors
 from portail.clients.models import ClientCompany, Invitation, ProjectClient
+from portail.clients.project_forms import ProjectCompanyAddForm
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipKind, MembershipStatus
 from portail.projects.models import BillingMethod, Project, ProjectMember, ProjectStatus
@@ -29,12 +29,12 @@ CUSTOM = {"project.view": "all", "tasks.view": "own"}
 
 
 def company(world: World, name: str) -> ClientCompany:
-    return services.company_create(portal=world.portal, actor=world.admin.user, name=name)
+    return companies.company_create(portal=world.portal, actor=world.admin.user, name=name)
 
 
 def on_project(world: World, name: str, primary: bool | None = None) -> ClientCompany:
     made = company(world, name)
-    services.project_client_add(
+    project_clients.project_client_add(
         project=world.project, company=made, actor=world.admin.user, make_primary=primary
     )
     return made
@@ -43,7 +43,7 @@ def on_project(world: World, name: str, primary: bool | None = None) -> ClientCo
 def person(
     world: World, of: ClientCompany, email: str, projects: Any = (), **kwargs: Any
 ) -> Membership:
-    return services.client_user_add(
+    return client_users.client_user_add(
         portal=world.portal,
         actor=world.admin.user,
         email=email,
@@ -100,7 +100,7 @@ def errors_of(excinfo: pytest.ExceptionInfo[ValidationError]) -> dict[str, list[
 
 def test_pc1_staff_add_an_existing_company_of_the_portal(world: World) -> None:
     bowman = company(world, "Bowman Furniture")
-    link = services.project_company_add(
+    link = project_clients.project_client_add(
         project=world.project, actor=world.employee.user, company=bowman, make_primary=True
     )
     assert (link.company, link.is_primary) == (bowman, True)
@@ -109,7 +109,7 @@ def test_pc1_staff_add_an_existing_company_of_the_portal(world: World) -> None:
 
 
 def test_pc1_staff_create_a_new_company_on_the_spot(world: World) -> None:
-    link = services.project_company_add(
+    link = project_clients.project_client_add(
         project=world.project,
         actor=world.admin.user,
         new_company_name="  Imprimerie Vasseur ",
@@ -124,7 +124,7 @@ def test_pc1_staff_create_a_new_company_on_the_spot(world: World) -> None:
 def test_pc1_a_company_already_on_the_project_is_refused(world: World) -> None:
     bowman = on_project(world, "Bowman Furniture")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_company_add(
+        project_clients.project_client_add(
             project=world.project, actor=None, company=bowman, make_primary=False
         )
     assert "already a client of this project" in errors_of(excinfo)["company"][0]
@@ -133,7 +133,7 @@ def test_pc1_a_company_already_on_the_project_is_refused(world: World) -> None:
 def test_pc1_a_new_company_with_a_taken_name_is_refused(world: World) -> None:
     company(world, "Bowman Furniture")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_company_add(
+        project_clients.project_client_add(
             project=world.project,
             actor=None,
             new_company_name="bowman furniture",
@@ -152,7 +152,7 @@ def test_pc1_an_existing_company_or_a_new_name_not_both_nor_neither(
 ) -> None:
     bowman = company(world, "Bowman Furniture")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_company_add(
+        project_clients.project_client_add(
             project=world.project,
             actor=None,
             company=bowman if use_company else None,
@@ -164,9 +164,9 @@ def test_pc1_an_existing_company_or_a_new_name_not_both_nor_neither(
 
 
 def test_pc1_a_company_of_another_portal_is_refused(world: World) -> None:
-    theirs = services.company_create(portal=world.other_portal, actor=None, name="Theirs")
+    theirs = companies.company_create(portal=world.other_portal, actor=None, name="Theirs")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_company_add(
+        project_clients.project_client_add(
             project=world.project, actor=None, company=theirs, make_primary=True
         )
     assert errors_of(excinfo) == {"company": ["Choose a client company of this portal."]}
@@ -177,7 +177,7 @@ def test_pc1_an_archived_project_is_refused(world: World) -> None:
     world.project.status = ProjectStatus.ARCHIVED
     world.project.save()
     with pytest.raises(ValidationError) as excinfo:
-        services.project_company_add(
+        project_clients.project_client_add(
             project=world.project, actor=None, new_company_name="Late Co", make_primary=True
         )
     assert "archived" in errors_of(excinfo)["projects"][0]
@@ -202,7 +202,7 @@ def test_pc3_first_company_is_primary(world: World) -> None:
 
 
 def test_pc3_unticking_leaves_the_project_without_a_primary(world: World) -> None:
-    services.project_company_add(
+    project_clients.project_client_add(
         project=world.project, actor=None, new_company_name="Not Primary", make_primary=False
     )
     assert primaries(world.project) == []
@@ -214,7 +214,7 @@ def test_pc3_unticking_leaves_the_project_without_a_primary(world: World) -> Non
 def test_pc4_set_primary_moves_the_mark_in_one_step(world: World) -> None:
     on_project(world, "First")
     second = on_project(world, "Second")
-    link = services.project_client_set_primary(
+    link = project_clients.project_client_set_primary(
         project=world.project, company=second, actor=world.manager.user
     )
     assert link.is_primary
@@ -229,7 +229,7 @@ def test_pc4_set_primary_moves_the_mark_in_one_step(world: World) -> None:
 
 def test_pc4_adding_a_company_as_primary_moves_the_mark(world: World) -> None:
     on_project(world, "First")
-    services.project_company_add(
+    project_clients.project_client_add(
         project=world.project, actor=None, new_company_name="Second", make_primary=True
     )
     assert primaries(world.project) == ["Second"]
@@ -237,14 +237,14 @@ def test_pc4_adding_a_company_as_primary_moves_the_mark(world: World) -> None:
 
 def test_pc4_setting_the_primary_again_changes_nothing(world: World) -> None:
     first = on_project(world, "First")
-    services.project_client_set_primary(project=world.project, company=first, actor=None)
+    project_clients.project_client_set_primary(project=world.project, company=first, actor=None)
     assert primaries(world.project) == ["First"]
     assert not AuditEvent.objects.filter(action__startswith="project_client.primary").exists()
 
 
 def test_pc4_set_primary_when_there_is_none(world: World) -> None:
     only = on_project(world, "Only", primary=False)
-    services.project_client_set_primary(project=world.project, company=only, actor=None)
+    project_clients.project_client_set_primary(project=world.project, company=only, actor=None)
     assert primaries(world.project) == ["Only"]
     assert not AuditEvent.objects.filter(action="project_client.primary_unset").exists()
 
@@ -253,16 +253,20 @@ def test_pc4_a_company_not_on_the_project_cannot_be_made_primary(world: World) -
     on_project(world, "First")
     elsewhere = company(world, "Elsewhere")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_client_set_primary(project=world.project, company=elsewhere, actor=None)
+        project_clients.project_client_set_primary(
+            project=world.project, company=elsewhere, actor=None
+        )
     assert "not a client of this project" in errors_of(excinfo)["company"][0]
     assert primaries(world.project) == ["First"]
 
 
 def test_pc4_another_portals_company_cannot_be_made_primary(world: World) -> None:
-    theirs = services.company_create(portal=world.other_portal, actor=None, name="Theirs")
-    services.project_client_add(project=world.other_project, company=theirs, actor=None)
+    theirs = companies.company_create(portal=world.other_portal, actor=None, name="Theirs")
+    project_clients.project_client_add(project=world.other_project, company=theirs, actor=None)
     with pytest.raises(ValidationError):
-        services.project_client_set_primary(project=world.project, company=theirs, actor=None)
+        project_clients.project_client_set_primary(
+            project=world.project, company=theirs, actor=None
+        )
     assert primaries(world.project) == []
 
 
@@ -277,7 +281,9 @@ def test_pc4_the_database_refuses_a_second_primary(world: World) -> None:
 def test_pc4_removing_the_primary_leaves_none(world: World) -> None:
     first = on_project(world, "First")
     on_project(world, "Second")
-    services.project_client_remove(project=world.project, company=first, actor=world.admin.user)
+    project_clients.project_client_remove(
+        project=world.project, company=first, actor=world.admin.user
+    )
     assert clients_of(world.project) == ["Second"]
     assert primaries(world.project) == []  # no silent promotion
 
@@ -293,11 +299,13 @@ def test_pc5_removing_a_company_takes_its_client_users_off_the_project(world: Wo
     olivia = person(world, other, "olivia@other.test", [world.project])
     customised = customise(member_of(world.project, paula))
     second = make_project(world.portal, world.admin, "Second project")
-    services.client_user_update(
+    client_users.client_user_update(
         membership=paula, actor=None, hourly_rate=None, add_projects=[second]
     )
 
-    services.project_client_remove(project=world.project, company=bowman, actor=world.admin.user)
+    project_clients.project_client_remove(
+        project=world.project, company=bowman, actor=world.admin.user
+    )
 
     assert clients_of(world.project) == ["Other Co"]
     assert not on(world.project, paula)
@@ -317,15 +325,15 @@ def test_pc5_removing_a_company_takes_its_client_users_off_the_project(world: Wo
 def test_pc5_a_company_not_on_the_project_cannot_be_removed(world: World) -> None:
     elsewhere = company(world, "Elsewhere")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_client_remove(project=world.project, company=elsewhere, actor=None)
+        project_clients.project_client_remove(project=world.project, company=elsewhere, actor=None)
     assert "not a client of this project" in errors_of(excinfo)["company"][0]
 
 
 def test_pc5_another_portals_company_cannot_be_removed(world: World) -> None:
-    theirs = services.company_create(portal=world.other_portal, actor=None, name="Theirs")
-    services.project_client_add(project=world.other_project, company=theirs, actor=None)
+    theirs = companies.company_create(portal=world.other_portal, actor=None, name="Theirs")
+    project_clients.project_client_add(project=world.other_project, company=theirs, actor=None)
     with pytest.raises(ValidationError):
-        services.project_client_remove(project=world.project, company=theirs, actor=None)
+        project_clients.project_client_remove(project=world.project, company=theirs, actor=None)
     assert ProjectClient.objects.filter(project=world.other_project, company=theirs).exists()
 
 
@@ -338,7 +346,7 @@ def test_pc6_adds_ticked_people_and_new_people_by_email_in_one_step(world: World
     pete = person(world, bowman, "pete@bowman.test")
     invitations_before = Invitation.objects.count()
 
-    added = services.project_client_users_add(
+    added = project_clients.project_client_users_add(
         project=world.project,
         company=bowman,
         actor=world.employee.user,
@@ -369,7 +377,7 @@ def test_pc6_an_address_of_a_client_user_of_the_company_is_that_person(world: Wo
     bowman = on_project(world, "Bowman Furniture")
     paula = person(world, bowman, "paula@bowman.test")
     emails = OutboundEmail.objects.count()
-    added = services.project_client_users_add(
+    added = project_clients.project_client_users_add(
         project=world.project,
         company=bowman,
         actor=None,
@@ -386,7 +394,7 @@ def test_pc6_a_person_known_in_another_portal_is_linked_not_duplicated(world: Wo
     Membership.objects.create(
         portal=world.other_portal, user=known, kind=MembershipKind.STAFF, role="employee"
     )
-    services.project_client_users_add(
+    project_clients.project_client_users_add(
         project=world.project, company=bowman, actor=None, new_people=[("Known@else.test", None)]
     )
     assert User.objects.filter(email__iexact="known@else.test").count() == 1
@@ -397,7 +405,7 @@ def test_pc6_a_person_known_in_another_portal_is_linked_not_duplicated(world: Wo
 def test_pc6_people_already_on_the_project_are_left_as_they_are(world: World) -> None:
     bowman = on_project(world, "Bowman Furniture")
     paula = person(world, bowman, "paula@bowman.test", [world.project])
-    added = services.project_client_users_add(
+    added = project_clients.project_client_users_add(
         project=world.project, company=bowman, actor=None, members=[paula]
     )
     assert added == []
@@ -407,7 +415,7 @@ def test_pc6_people_already_on_the_project_are_left_as_they_are(world: World) ->
 def test_pc6_new_people_get_the_rate_given(world: World) -> None:
     staff_hours(world)
     bowman = on_project(world, "Bowman Furniture")
-    services.project_client_users_add(
+    project_clients.project_client_users_add(
         project=world.project,
         company=bowman,
         actor=None,
@@ -422,7 +430,7 @@ def test_pc6_new_people_get_the_rate_given(world: World) -> None:
 def test_pc6_a_list_of_emails_shares_one_rate(world: World) -> None:
     staff_hours(world)
     bowman = on_project(world, "Bowman Furniture")
-    added = services.project_client_users_add(
+    added = project_clients.project_client_users_add(
         project=world.project,
         company=bowman,
         actor=world.admin.user,
@@ -445,7 +453,7 @@ def test_pc6_a_user_whose_company_is_not_on_the_project_is_refused(world: World)
     ella = person(world, elsewhere, "ella@elsewhere.test")
     paula = person(world, bowman, "paula@bowman.test")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_client_users_add(
+        project_clients.project_client_users_add(
             project=world.project, company=bowman, actor=None, members=[paula, ella]
         )
     message = errors_of(excinfo)["members"][0]
@@ -460,7 +468,7 @@ def test_pc6_the_same_refusal_for_an_address_of_another_company(world: World) ->
     elsewhere = company(world, "Elsewhere")
     person(world, elsewhere, "ella@elsewhere.test")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_client_users_add(
+        project_clients.project_client_users_add(
             project=world.project,
             company=bowman,
             actor=None,
@@ -477,7 +485,7 @@ def test_pc6_a_user_of_another_company_of_the_project_is_sent_to_their_company(
     other = on_project(world, "Other Co")
     olivia = person(world, other, "olivia@other.test")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_client_users_add(
+        project_clients.project_client_users_add(
             project=world.project, company=bowman, actor=None, members=[olivia]
         )
     assert "add them from that company" in errors_of(excinfo)["members"][0]
@@ -487,7 +495,7 @@ def test_pc6_a_company_not_on_the_project_is_refused(world: World) -> None:
     elsewhere = company(world, "Elsewhere")
     ella = person(world, elsewhere, "ella@elsewhere.test")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_client_users_add(
+        project_clients.project_client_users_add(
             project=world.project, company=elsewhere, actor=None, members=[ella]
         )
     assert "add the company to the project first" in errors_of(excinfo)["company"][0]
@@ -497,12 +505,12 @@ def test_pc6_a_company_not_on_the_project_is_refused(world: World) -> None:
 
 def test_pc6_a_user_of_another_portal_is_refused(world: World) -> None:
     bowman = on_project(world, "Bowman Furniture")
-    theirs = services.company_create(portal=world.other_portal, actor=None, name="Theirs")
-    stranger = services.client_user_add(
+    theirs = companies.company_create(portal=world.other_portal, actor=None, name="Theirs")
+    stranger = client_users.client_user_add(
         portal=world.other_portal, actor=None, email="sam@theirs.test", company=theirs
     )
     with pytest.raises(ValidationError) as excinfo:
-        services.project_client_users_add(
+        project_clients.project_client_users_add(
             project=world.project, company=bowman, actor=None, members=[stranger]
         )
     assert errors_of(excinfo) == {"members": ["Choose client users of this portal."]}
@@ -512,7 +520,7 @@ def test_pc6_a_user_of_another_portal_is_refused(world: World) -> None:
 def test_pc6_a_staff_address_is_refused_and_nothing_is_added(world: World) -> None:
     bowman = on_project(world, "Bowman Furniture")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_client_users_add(
+        project_clients.project_client_users_add(
             project=world.project,
             company=bowman,
             actor=None,
@@ -527,7 +535,7 @@ def test_pc6_a_staff_address_is_refused_and_nothing_is_added(world: World) -> No
 def test_pc6_a_bad_rate_is_refused(world: World, rate: Decimal) -> None:
     bowman = on_project(world, "Bowman Furniture")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_client_users_add(
+        project_clients.project_client_users_add(
             project=world.project, company=bowman, actor=None, new_people=[("n@b.test", rate)]
         )
     assert "hourly_rate" in errors_of(excinfo)
@@ -537,20 +545,20 @@ def test_pc6_a_bad_rate_is_refused(world: World, rate: Decimal) -> None:
 def test_pc6_nobody_to_add_is_an_error(world: World) -> None:
     bowman = on_project(world, "Bowman Furniture")
     with pytest.raises(ValidationError) as excinfo:
-        services.project_client_users_add(project=world.project, company=bowman, actor=None)
+        project_clients.project_client_users_add(project=world.project, company=bowman, actor=None)
     assert "Tick people" in excinfo.value.messages[0]
 
 
 def test_pc6_a_removed_client_user_cannot_be_ticked(world: World) -> None:
     bowman = on_project(world, "Bowman Furniture")
     gone = person(world, bowman, "gone@bowman.test")
-    services.client_user_remove(membership=gone, actor=None, notify=False)
+    client_users.client_user_remove(membership=gone, actor=None, notify=False)
     with pytest.raises(ValidationError):
-        services.project_client_users_add(
+        project_clients.project_client_users_add(
             project=world.project, company=bowman, actor=None, members=[gone]
         )
     # ... but adding them again by email brings them back, with a new invitation.
-    services.project_client_users_add(
+    project_clients.project_client_users_add(
         project=world.project, company=bowman, actor=None, new_people=[("gone@bowman.test", None)]
     )
     gone.refresh_from_db()
@@ -565,7 +573,7 @@ def test_pc6_candidates_are_the_companys_people_not_on_the_project(world: World)
     person(world, bowman, "pete@bowman.test", [world.project])
     person(world, bowman, "quinn@bowman.test", full_name="Quinn Bowman")
     gone = person(world, bowman, "gone@bowman.test")
-    services.client_user_remove(membership=gone, actor=None, notify=False)
+    client_users.client_user_remove(membership=gone, actor=None, notify=False)
     person(world, other, "olivia@other.test")
 
     def emails(search: str = "") -> list[str]:
@@ -585,8 +593,8 @@ def test_pc1_company_choices_are_the_portals_companies_not_on_the_project(
     on_project(world, "On It")
     company(world, "Free Co")
     deleted = company(world, "Deleted Co")
-    services.company_delete(company=deleted, actor=None)
-    services.company_create(portal=world.other_portal, actor=None, name="Theirs")
+    companies.company_delete(company=deleted, actor=None)
+    companies.company_create(portal=world.other_portal, actor=None, name="Theirs")
     names = [c.name for c in selectors.project_company_choices(project=world.project)]
     assert names == [world.client.client_company.name, "Free Co"]
 
@@ -603,7 +611,7 @@ def paula_on_project(world: World) -> tuple[Membership, ProjectMember]:
 def test_pc7_staff_edit_a_client_users_rate_on_the_project(world: World) -> None:
     staff_hours(world)
     paula, member = paula_on_project(world)
-    services.project_member_rate_update(
+    project_clients.project_member_rate_update(
         project=world.project, member=member, rate=Decimal("90"), actor=world.employee.user
     )
     member.refresh_from_db()
@@ -613,8 +621,12 @@ def test_pc7_staff_edit_a_client_users_rate_on_the_project(world: World) -> None
     event = AuditEvent.objects.get(action="project_member.rate_changed")
     assert (event.before, event.after) == ({"hourly_rate": None}, {"hourly_rate": "90"})
     # Clearing it is allowed; the same value again records nothing.
-    services.project_member_rate_update(project=world.project, member=member, rate=None, actor=None)
-    services.project_member_rate_update(project=world.project, member=member, rate=None, actor=None)
+    project_clients.project_member_rate_update(
+        project=world.project, member=member, rate=None, actor=None
+    )
+    project_clients.project_member_rate_update(
+        project=world.project, member=member, rate=None, actor=None
+    )
     member.refresh_from_db()
     assert member.hourly_rate is None
     assert AuditEvent.objects.filter(action="project_member.rate_changed").count() == 2
@@ -634,7 +646,7 @@ def test_pc7_a_bad_rate_is_refused(world: World, rate: Any, message: str) -> Non
     staff_hours(world)
     _paula, member = paula_on_project(world)
     with pytest.raises(ValidationError) as excinfo:
-        services.project_member_rate_update(
+        project_clients.project_member_rate_update(
             project=world.project, member=member, rate=rate, actor=None
         )
     assert message in errors_of(excinfo)["hourly_rate"][0]
@@ -647,7 +659,7 @@ def test_pc7_no_member_rate_where_the_project_does_not_bill_staff_hours(world: W
     world.portal.save()
     _paula, member = paula_on_project(world)
     with pytest.raises(ValidationError) as excinfo:
-        services.project_member_rate_update(
+        project_clients.project_member_rate_update(
             project=world.project, member=member, rate=Decimal("10"), actor=None
         )
     assert "does not bill staff hours" in errors_of(excinfo)["hourly_rate"][0]
@@ -659,7 +671,7 @@ def test_pc7_a_staff_member_or_another_projects_member_is_refused(world: World) 
     theirs = ProjectMember.objects.get(project=world.other_project)
     for member in (employee, theirs):
         with pytest.raises(ValidationError):
-            services.project_member_rate_update(
+            project_clients.project_member_rate_update(
                 project=world.project, member=member, rate=Decimal("1"), actor=None
             )
 
@@ -671,11 +683,11 @@ def test_pc8_removes_the_client_user_from_the_project_and_tells_them(world: Worl
     paula, member = paula_on_project(world)
     customise(member)
     second = make_project(world.portal, world.admin, "Second project")
-    services.client_user_update(
+    client_users.client_user_update(
         membership=paula, actor=None, hourly_rate=None, add_projects=[second]
     )
 
-    services.project_client_user_remove(
+    project_clients.project_client_user_remove(
         project=world.project, member=member, actor=world.admin.user, notify=True
     )
 
@@ -698,7 +710,7 @@ def test_pc8_removes_the_client_user_from_the_project_and_tells_them(world: Worl
 
 def test_pc8_without_the_box_no_email(world: World) -> None:
     paula, member = paula_on_project(world)
-    services.project_client_user_remove(
+    project_clients.project_client_user_remove(
         project=world.project, member=member, actor=None, notify=False
     )
     assert not on(world.project, paula)
@@ -710,7 +722,7 @@ def test_pc8_the_email_is_in_the_persons_language(world: World) -> None:
     paula, member = paula_on_project(world)
     paula.user.language = "fr"
     paula.user.save()
-    services.project_client_user_remove(
+    project_clients.project_client_user_remove(
         project=world.project, member=member, actor=None, notify=True
     )
     assert OutboundEmail.objects.get(kind="client_removed_from_project").language == "fr"
@@ -721,7 +733,7 @@ def test_pc8_a_staff_member_or_another_projects_member_is_refused(world: World) 
     theirs = ProjectMember.objects.get(project=world.other_project)
     for member in (employee, theirs):
         with pytest.raises(ValidationError):
-            services.project_client_user_remove(
+            project_clients.project_client_user_remove(
                 project=world.project, member=member, actor=None, notify=True
             )
     assert ProjectMember.objects.filter(pk__in=[employee.pk, theirs.pk]).count() == 2
@@ -806,7 +818,7 @@ def test_pc4_two_concurrent_set_primary_make_exactly_one_primary(world: World) -
         try:
             project = Project.objects.select_related("portal").get(pk=world.project.pk)
             barrier.wait()
-            services.project_client_set_primary(
+            project_clients.project_client_set_primary(
                 project=project, company=contenders[index], actor=None
             )
         except BaseException as error:  # reported below

@@ -21,13 +21,18 @@ from portail.access.models import PermissionOverride
 from portail.access.profiles import client_profile_builtin
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
-from portail.clients import services
-from portail.clients.models import ClientCompany, ProjectClient
-from portail.clients.services import (
+from portail.clients import companies, project_clients
+from portail.clients.client_users import (
+    client_user_add,
+    client_user_update,
+    client_users_add_to_company,
+)
+from portail.clients.limits import (
     MAX_PEOPLE_PER_REQUEST,
     MAX_PROJECT_PLACES_PER_REQUEST,
     MAX_PROJECTS_PER_REQUEST,
 )
+from portail.clients.models import ClientCompany, ProjectClient
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipKind
 from portail.projects.models import Project, ProjectMember
@@ -77,7 +82,7 @@ def assert_no_one_added(company: ClientCompany) -> None:
 
 @pytest.fixture
 def bowman(world: World) -> ClientCompany:
-    return services.company_create(portal=world.portal, actor=None, name="Bowman Furniture")
+    return companies.company_create(portal=world.portal, actor=None, name="Bowman Furniture")
 
 
 # CU5: "Add people" to a company ----------------------------------------------------------
@@ -90,7 +95,7 @@ def cu5_url(company: ClientCompany) -> str:
 def test_cu5_and_pc6_the_pages_say_the_limit_before_anyone_types(
     world: World, bowman: ClientCompany
 ) -> None:
-    services.project_client_add(project=world.project, company=bowman, actor=None)
+    project_clients.project_client_add(project=world.project, company=bowman, actor=None)
     admin = world.client_for(world.admin)
 
     cu5 = admin.get(cu5_url(bowman)).content.decode()
@@ -181,7 +186,7 @@ def test_cu5_the_page_takes_exactly_20_projects_and_refuses_21(
 
 
 def test_cu5_the_service_takes_exactly_100_people(world: World, bowman: ClientCompany) -> None:
-    added = services.client_users_add_to_company(
+    added = client_users_add_to_company(
         company=bowman, actor=world.admin.user, emails=addresses(100), projects=[world.project]
     )
 
@@ -192,7 +197,7 @@ def test_cu5_the_service_refuses_101_people_and_writes_nothing(
     world: World, bowman: ClientCompany
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.client_users_add_to_company(
+        client_users_add_to_company(
             company=bowman, actor=world.admin.user, emails=addresses(101), projects=[world.project]
         )
 
@@ -204,7 +209,7 @@ def test_cu5_the_service_refuses_21_projects_and_writes_nothing(
     world: World, bowman: ClientCompany
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.client_users_add_to_company(
+        client_users_add_to_company(
             company=bowman,
             actor=world.admin.user,
             emails=["person0@bowman.test"],
@@ -242,7 +247,7 @@ def test_cu5_the_service_refuses_1000_project_places_and_writes_nothing(
     world: World, bowman: ClientCompany
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.client_users_add_to_company(
+        client_users_add_to_company(
             company=bowman,
             actor=world.admin.user,
             emails=addresses(100),
@@ -261,7 +266,7 @@ def test_cu1_the_service_refuses_21_projects_and_writes_nothing(
     world: World, bowman: ClientCompany
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.client_user_add(
+        client_user_add(
             portal=world.portal,
             actor=world.admin.user,
             email="person0@bowman.test",
@@ -311,7 +316,7 @@ def test_cu6_the_page_adds_the_person_to_exactly_20_projects_and_refuses_21(
 
 def test_cu6_the_service_refuses_21_projects_and_writes_nothing(world: World) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.client_user_update(
+        client_user_update(
             membership=world.client,
             actor=world.admin.user,
             profile=None,
@@ -338,7 +343,7 @@ def pc6_url(world: World, company: ClientCompany) -> str:
 
 @pytest.fixture
 def on_project(world: World, bowman: ClientCompany) -> ClientCompany:
-    services.project_client_add(project=world.project, company=bowman, actor=None)
+    project_clients.project_client_add(project=world.project, company=bowman, actor=None)
     return bowman
 
 
@@ -427,7 +432,7 @@ def test_pc6_the_page_refuses_101_ticked_people(world: World, on_project: Client
 
 
 def test_pc6_the_service_takes_exactly_100_people(world: World, on_project: ClientCompany) -> None:
-    added = services.project_client_users_add(
+    added = project_clients.project_client_users_add(
         project=world.project,
         company=on_project,
         actor=world.admin.user,
@@ -461,7 +466,7 @@ def test_pc6_the_service_refuses_101_people_and_writes_nothing(
     world: World, on_project: ClientCompany, ticked: int, entered: int, field: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        services.project_client_users_add(
+        project_clients.project_client_users_add(
             project=world.project,
             company=on_project,
             actor=world.admin.user,

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from portail.audit.models import AuditEvent
-from portail.clients import services
+from portail.clients import companies, project_clients
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.projects.models import Project, ProjectStatus
 from tests.clients.conftest import made_companies
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def create(world: World, name: str = "Bowman Furniture's", **kwargs: object) -> ClientCompany:
-    return services.company_create(
+    return companies.company_create(
         portal=world.portal,
         actor=world.admin.user,
         name=name,
@@ -51,13 +51,15 @@ def test_pc3_second_company_on_a_project_is_not_primary(world: World) -> None:
 def test_pc3_project_client_add_defaults_and_moves_the_mark(world: World) -> None:
     first = create(world, "First")
     second = create(world, "Second")
-    assert services.project_client_add(project=world.project, company=first, actor=None).is_primary
-    services.project_client_add(
+    assert project_clients.project_client_add(
+        project=world.project, company=first, actor=None
+    ).is_primary
+    project_clients.project_client_add(
         project=world.project, company=second, actor=None, make_primary=True
     )
     assert links(world.project) == [("Second", True), ("First", False)]
     # Adding again changes nothing.
-    again = services.project_client_add(project=world.project, company=first, actor=None)
+    again = project_clients.project_client_add(project=world.project, company=first, actor=None)
     assert not again.is_primary
     assert ProjectClient.objects.filter(project=world.project).count() == 2
 
@@ -137,7 +139,7 @@ def test_cc2_names_compare_case_insensitively_in_every_alphabet(world: World, ty
 
 def test_cc2_same_name_in_another_portal_is_fine(world: World) -> None:
     create(world, "Bowman")
-    services.company_create(portal=world.other_portal, actor=None, name="bowman")
+    companies.company_create(portal=world.other_portal, actor=None, name="bowman")
     assert made_companies().count() == 2
 
 
@@ -152,7 +154,7 @@ def test_cc2_a_race_on_the_name_is_the_same_field_error(
 ) -> None:
     """The check passes (the other request has not committed yet); the constraint decides."""
     create(world, "Bowman")
-    monkeypatch.setattr(services, "_existing_named", _only_after_first_call())
+    monkeypatch.setattr(companies, "_existing_named", _only_after_first_call())
     with pytest.raises(ValidationError) as caught:
         create(world, "bowman")
     assert caught.value.message_dict == {
@@ -162,7 +164,7 @@ def test_cc2_a_race_on_the_name_is_the_same_field_error(
 
 
 def _only_after_first_call():  # type: ignore[no-untyped-def]
-    real = services._existing_named
+    real = companies._existing_named
     calls = []
 
     def fake(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -174,7 +176,7 @@ def _only_after_first_call():  # type: ignore[no-untyped-def]
 
 def test_cc2_a_deleted_companys_name_can_be_reused(world: World) -> None:
     old = create(world, "Bowman")
-    services.company_delete(company=old, actor=world.admin.user)
+    companies.company_delete(company=old, actor=world.admin.user)
     new = create(world, "bowman")
     assert new.pk != old.pk
     assert made_companies().filter(name__iexact="bowman").count() == 2
@@ -184,10 +186,10 @@ def test_cc2_renaming_onto_another_name_is_refused(world: World) -> None:
     create(world, "Bowman")
     other = create(world, "Zed")
     with pytest.raises(ValidationError) as caught:
-        services.company_update(company=other, actor=None, name="BOWMAN")
+        companies.company_update(company=other, actor=None, name="BOWMAN")
     assert "Bowman" in caught.value.message_dict["name"][0]
     # Its own name, in another case, is fine.
-    services.company_update(company=other, actor=None, name="ZED")
+    companies.company_update(company=other, actor=None, name="ZED")
     other.refresh_from_db()
     assert other.name == "ZED"
 
@@ -211,7 +213,7 @@ def test_cc1_archived_projects_are_refused(world: World) -> None:
 def test_cc3_update_changes_fields_and_project_set(world: World) -> None:
     shop = make_project(world.portal, world.admin, "Shop")
     company = create(world, "Bowman", city="Paris", projects=[world.project])
-    services.company_update(
+    companies.company_update(
         company=company, actor=world.admin.user, city=" Lyon ", country="FR", projects=[shop]
     )
     company.refresh_from_db()
@@ -223,7 +225,7 @@ def test_cc3_update_changes_fields_and_project_set(world: World) -> None:
 def test_pc4_removing_the_primary_leaves_no_primary(world: World) -> None:
     first = create(world, "First", projects=[world.project])
     create(world, "Second", projects=[world.project])
-    services.company_update(company=first, actor=None, projects=[])
+    companies.company_update(company=first, actor=None, projects=[])
     assert links(world.project) == [("Second", False)]
 
 
@@ -241,7 +243,7 @@ def test_pc4_the_database_refuses_a_second_primary(world: World) -> None:
 
 def test_cc4_delete_soft_deletes_removes_links_and_audits(world: World) -> None:
     company = create(world, "Bowman", city="Paris", projects=[world.project])
-    services.company_delete(company=company, actor=world.admin.user)
+    companies.company_delete(company=company, actor=world.admin.user)
     company.refresh_from_db()
     assert company.deleted_at is not None
     assert company.name == "Bowman"  # kept, for time logs and invoices
@@ -259,11 +261,11 @@ def test_cc4_delete_soft_deletes_removes_links_and_audits(world: World) -> None:
 
 def test_cc4_a_deleted_company_cannot_be_changed(world: World) -> None:
     company = create(world, "Bowman")
-    services.company_delete(company=company, actor=None)
+    companies.company_delete(company=company, actor=None)
     with pytest.raises(ValidationError):
-        services.company_update(company=company, actor=None, city="Lyon")
+        companies.company_update(company=company, actor=None, city="Lyon")
     with pytest.raises(ValidationError):
-        services.project_client_add(project=world.project, company=company, actor=None)
+        project_clients.project_client_add(project=world.project, company=company, actor=None)
 
 
 def test_cc3_audit_events_for_create_and_update_hold_before_and_after(world: World) -> None:
@@ -275,7 +277,7 @@ def test_cc3_audit_events_for_create_and_update_hold_before_and_after(world: Wor
     assert created.after["projects"] == [world.project.pk]
     assert AuditEvent.objects.filter(action="project_client.added").count() == 1
 
-    services.company_update(
+    companies.company_update(
         company=company, actor=world.admin.user, name="Bowman", city="Lyon", projects=[]
     )
     updated = AuditEvent.objects.get(action="client_company.updated")
@@ -287,5 +289,5 @@ def test_cc3_audit_events_for_create_and_update_hold_before_and_after(world: Wor
 def test_cc3_an_update_that_changes_nothing_records_nothing(world: World) -> None:
     company = create(world, "Bowman", projects=[world.project])
     before = AuditEvent.objects.count()
-    services.company_update(company=company, actor=None, name=" Bowman ", projects=[world.project])
+    companies.company_update(company=company, actor=None, name=" Bowman ", projects=[world.project])
     assert AuditEvent.objects.count() == before

@@ -11,7 +11,7 @@ from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
 
 from portail.audit.models import AuditEvent
-from portail.clients import services
+from portail.clients.companies import company_create, company_delete
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.projects.models import Project, ProjectStatus
 from tests.clients.conftest import curl, made_companies
@@ -36,7 +36,7 @@ def form_data(**overrides: Any) -> dict[str, Any]:
 
 
 def make_company(world: World, name: str = "Bowman", **kwargs: Any) -> ClientCompany:
-    return services.company_create(portal=world.portal, actor=world.admin.user, name=name, **kwargs)
+    return company_create(portal=world.portal, actor=world.admin.user, name=name, **kwargs)
 
 
 # CC1 --------------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def test_cc2_duplicate_name_any_case_is_a_field_error_naming_the_company(world: 
 def test_list_shows_companies_with_project_counts_and_search(world: World) -> None:
     make_company(world, "Bowman", city="Lyon", country="FR", projects=[world.project])
     make_company(world, "Zed Corp", contact_email="hello@zed.test")
-    services.company_create(portal=world.other_portal, actor=None, name="Elsewhere")
+    company_create(portal=world.other_portal, actor=None, name="Elsewhere")
     client = world.client_for(world.admin)
     page = client.get(curl("companies"))
     rows = [(c.name, c.project_count) for c in page.context["companies"]]
@@ -226,9 +226,9 @@ def test_cc3_edit_to_a_duplicate_name_is_a_field_error(world: World) -> None:
 
 @pytest.mark.parametrize("name", ["company-edit", "company-delete"])
 def test_cc3_another_portals_or_a_deleted_company_is_404(world: World, name: str) -> None:
-    theirs = services.company_create(portal=world.other_portal, actor=None, name="Theirs")
+    theirs = company_create(portal=world.other_portal, actor=None, name="Theirs")
     gone = make_company(world, "Gone")
-    services.company_delete(company=gone, actor=None)
+    company_delete(company=gone, actor=None)
     client = world.client_for(world.admin)
     for company in (theirs, gone):
         assert client.get(curl(name, company)).status_code == 404

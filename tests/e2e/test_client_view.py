@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from portail.access.profiles import client_profile_builtin
-from portail.clients import services as clients_services
+from portail.clients import project_clients
 from portail.clients.models import ClientCompany
 from portail.portals.models import Membership, MembershipKind, Portal, StaffRole
 from portail.projects import services
@@ -39,7 +39,7 @@ def _scene() -> None:
     )
     website = services.project_create(actor=None, portal=portal, name="Website", owner=admin)
     services.project_create(actor=None, portal=portal, name="Not for Paul", owner=admin)
-    clients_services.project_client_add(project=website, company=company, actor=None)
+    project_clients.project_client_add(project=website, company=company, actor=None)
     ProjectMember.objects.create(portal=portal, project=website, membership=paul)
     launch = services.milestone_create(project=website, title="Launch", client_visible=True)
     services.milestone_create(project=website, title="Internal planning")

@@ -12,8 +12,8 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from portail.access.models import PermissionOverride
+from portail.clients.client_users import client_user_add
 from portail.clients.models import ClientCompany
-from portail.clients.services import client_user_add
 from portail.demo.management.commands.load_demo import ALICE, DEMO_PASSWORD, PAUL, SOPHIE
 from portail.portals.models import Membership, Portal
 from portail.projects.models import Project

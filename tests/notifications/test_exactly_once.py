@@ -23,8 +23,8 @@ import pytest
 from django.db import connection, transaction
 
 from portail.accounts.models import User
-from portail.clients import invitations
-from portail.clients.invitations import LinkStatus
+from portail.clients import invitation_selectors, invitation_services
+from portail.clients.invitation_selectors import LinkStatus
 from portail.notifications.delivery import _message_id
 from portail.notifications.models import EmailStatus, OutboundEmail
 from portail.portals.models import Membership
@@ -103,10 +103,10 @@ def test_ten_invitations_made_while_smtp_is_down_each_go_out_once_when_it_is_bac
 
     with workers(2, smtp_port=smtp_port, logs=tmp_path):
         sent = [
-            invitations.invitation_send(membership=person, actor=world.admin.user)
+            invitation_services.invitation_send(membership=person, actor=world.admin.user)
             for person in people
         ]
-        emails = OutboundEmail.objects.filter(link_kind=invitations.LINK_KIND)
+        emails = OutboundEmail.objects.filter(link_kind=invitation_services.LINK_KIND)
         assert emails.count() == 10
         refused = emails.filter(attempts=1, status=EmailStatus.QUEUED)
         wait_for(lambda: refused.count() == 10, "a first try of each, refused", timeout=60)
@@ -129,7 +129,7 @@ def test_ten_invitations_made_while_smtp_is_down_each_go_out_once_when_it_is_bac
         match = INVITATION_LINK.search(body.get_content())
         assert match is not None
         raw = match["token"]
-        check = invitations.invitation_for_token(raw_token=raw)
+        check = invitation_selectors.invitation_for_token(raw_token=raw)
         assert check.status == LinkStatus.VALID
         assert check.invitation is not None
         assert check.invitation.membership.user.email == message["To"]

@@ -20,7 +20,7 @@ from django.test import Client
 from portail.access.catalogue import Level, builtin_client_permissions
 from portail.access.models import PermissionOverride
 from portail.audit.models import AuditEvent
-from portail.clients import services as clients_services
+from portail.clients import project_clients
 from portail.clients.models import ClientCompany
 from portail.portals.models import Membership
 from portail.projects import services
@@ -79,7 +79,7 @@ def scene(world: World) -> Scene:
     project = world.project
     company = world.client.client_company
     assert company is not None
-    clients_services.project_client_add(project=project, company=company, actor=None)
+    project_clients.project_client_add(project=project, company=company, actor=None)
     member = join(world.client, project)
     planning = services.milestone_create(
         project=project, title="Internal planning", due_date=date(2030, 1, 1)
@@ -202,7 +202,7 @@ def test_cx2_people_are_staff_and_own_company_never_other_companies(scene: Scene
     colleague = make_member(w.portal, "bob@bowman.test", "client", "Bob Bowman")
     join(colleague, w.project)
     vasseur = ClientCompany.objects.create(portal=w.portal, name="Vasseur")
-    clients_services.project_client_add(project=w.project, company=vasseur, actor=None)
+    project_clients.project_client_add(project=w.project, company=vasseur, actor=None)
     claire = make_member(w.portal, "claire@vasseur.test", "client", "Claire Vasseur")
     Membership.objects.filter(pk=claire.pk).update(client_company=vasseur)
     join(claire, w.project)

@@ -38,7 +38,7 @@ from portail.access import profiles
 from portail.access.catalogue import builtin_client_permissions, codes
 from portail.access.models import PermissionOverride
 from portail.accounts.models import User
-from portail.clients import services as clients_services
+from portail.clients import companies, project_clients
 from portail.clients.models import ClientCompany
 from portail.notifications.models import EmailStatus, OutboundEmail
 from portail.portals.models import Membership
@@ -432,10 +432,10 @@ def matrix(world: World) -> Fixture:
     )
     assert world.client.client_company is not None
     bowman = world.client.client_company
-    vasseur = clients_services.company_create(
+    vasseur = companies.company_create(
         portal=world.portal, actor=world.admin.user, name="Vasseur", projects=[project]
     )
-    clients_services.project_client_add(project=project, company=bowman, actor=None)
+    project_clients.project_client_add(project=project, company=bowman, actor=None)
     profile = profiles.client_profile_create(
         portal=world.portal, actor=world.admin.user, name="Reviewer"
     )
@@ -663,7 +663,7 @@ def elsewhere(matrix: Fixture) -> Elsewhere:
     world = matrix.world
     theirs = world.other_project
     owner = world.other_admin
-    company = clients_services.company_create(
+    company = companies.company_create(
         portal=world.other_portal, actor=owner.user, name="Bowman", projects=[theirs]
     )
     carla = make_member(world.other_portal, "carla@their-client.test", "client", "Carla Client")

@@ -22,8 +22,8 @@ from zeal import zeal_ignore
 
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
+from portail.clients.client_users import client_profile_default
 from portail.clients.models import ClientCompany
-from portail.clients.services import client_profile_default
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership
 from portail.projects.models import Milestone, Task

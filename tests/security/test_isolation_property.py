@@ -53,7 +53,8 @@ from portail.access import profiles as access_profiles
 from portail.access.catalogue import Level, client_codes, levels_for
 from portail.access.models import ClientProfile
 from portail.accounts.services import user_update_preferences
-from portail.clients import services as clients_services
+from portail.clients import client_users, project_clients
+from portail.clients.companies import company_create
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.models import Membership, Portal, StaffRole
 from portail.portals.services import membership_add_staff, portal_create, user_for_email
@@ -332,7 +333,7 @@ def build_portal(plan: PortalPlan, tokens: Tokens, shared: Built | None = None) 
         built.profiles.append((profile, token))
     for company_name, on in plan.companies:
         token, contact = tokens("c"), tokens("e")
-        company = clients_services.company_create(
+        company = company_create(
             portal=portal,
             actor=actor,
             name=_named(token, company_name),
@@ -347,7 +348,7 @@ def build_portal(plan: PortalPlan, tokens: Tokens, shared: Built | None = None) 
             markers = shared.people[person.pk]
         else:
             email, name, markers = _person(tokens, user_plan.full_name)
-        membership = clients_services.client_user_add(
+        membership = client_users.client_user_add(
             portal=portal,
             actor=actor,
             email=email,
@@ -433,7 +434,7 @@ def build_portal(plan: PortalPlan, tokens: Tokens, shared: Built | None = None) 
             continue  # not a client of that project
         links.discard((company.pk, project.pk))
         # PC5: its client users leave the project, customisations and all.
-        clients_services.project_client_remove(project=project, company=company, actor=actor)
+        project_clients.project_client_remove(project=project, company=company, actor=actor)
         for membership in built.clients:
             if membership.client_company_id == company.pk:
                 built.permissions.pop((membership.pk, project.pk), None)

@@ -29,7 +29,7 @@ from zeal import zeal_ignore
 
 from portail.accounts.models import PasswordResetToken, User
 from portail.accounts.tokens import RedactTokens, hash_token, new_token, redact_tokens
-from portail.clients import invitations
+from portail.clients import invitation_selectors, invitation_services
 from portail.clients.models import Invitation
 from portail.notifications import links
 from portail.notifications.delivery import Outcome, email_attempt
@@ -105,12 +105,12 @@ def test_after_an_invitation_and_a_reset_are_sent_no_table_holds_a_working_token
     world: World, log_stream: io.StringIO
 ) -> None:
     nina = invited(world)
-    invitations.invitation_send(membership=nina, actor=world.admin.user)
+    invitation_services.invitation_send(membership=nina, actor=world.admin.user)
     # Olga already has an account (another portal's admin): her link asks for her password.
     olga = make_member(world.portal, "admin@other.test", "client")
     olga.status = MembershipStatus.INVITED
     olga.save()
-    invitations.invitation_send(membership=olga, actor=world.admin.user)
+    invitation_services.invitation_send(membership=olga, actor=world.admin.user)
     Client().post(reverse("recovery:password-reset"), {"email": "admin@acme.test"})
     [nina_email, olga_email, reset_email] = deliver()
     links_sent = [
@@ -157,7 +157,7 @@ def test_after_an_invitation_and_a_reset_are_sent_no_table_holds_a_working_token
 
 
 def test_the_admin_pages_of_outbox_rows_show_no_working_link(world: World) -> None:
-    invitations.invitation_send(membership=invited(world), actor=world.admin.user)
+    invitation_services.invitation_send(membership=invited(world), actor=world.admin.user)
     Client().post(reverse("recovery:password-reset"), {"email": "admin@acme.test"})
     sent = deliver()
     tokens = [token_in(sent[0], INVITATION_LINK), token_in(sent[1], RESET_LINK)]
@@ -181,9 +181,9 @@ def test_the_admin_pages_of_outbox_rows_show_no_working_link(world: World) -> No
 
 def test_an_invitation_revoked_before_its_email_leaves_is_not_sent(world: World) -> None:
     nina = invited(world)
-    invitation = invitations.invitation_send(membership=nina, actor=world.admin.user)
+    invitation = invitation_services.invitation_send(membership=nina, actor=world.admin.user)
     before = Invitation.objects.get().token_hash
-    invitations.invitation_revoke(membership=nina, actor=world.admin.user)
+    invitation_services.invitation_revoke(membership=nina, actor=world.admin.user)
 
     assert deliver() == []
 
@@ -197,9 +197,9 @@ def test_an_invitation_revoked_before_its_email_leaves_is_not_sent(world: World)
 def test_a_replaced_invitation_email_is_not_sent_and_the_new_one_is(world: World) -> None:
     nina = invited(world)
     t0 = timezone.now()
-    invitations.invitation_send(membership=nina, actor=world.admin.user, now=t0)
-    later = t0 + invitations.REINVITE_AFTER
-    invitations.invitation_send(membership=nina, actor=world.admin.user, now=later)
+    invitation_services.invitation_send(membership=nina, actor=world.admin.user, now=t0)
+    later = t0 + invitation_selectors.REINVITE_AFTER
+    invitation_services.invitation_send(membership=nina, actor=world.admin.user, now=later)
 
     [message] = deliver(now=later)
 
@@ -207,7 +207,7 @@ def test_a_replaced_invitation_email_is_not_sent_and_the_new_one_is(world: World
         EmailStatus.CANCELLED,
         EmailStatus.SENT,
     ]
-    check = invitations.invitation_for_token(raw_token=token_in(message), now=later)
+    check = invitation_selectors.invitation_for_token(raw_token=token_in(message), now=later)
     assert check.usable
     assert check.invitation is not None
     assert check.invitation.pk == Invitation.objects.latest("pk").pk
@@ -216,16 +216,18 @@ def test_a_replaced_invitation_email_is_not_sent_and_the_new_one_is(world: World
 def test_an_accepted_or_expired_invitation_gets_no_new_link(world: World) -> None:
     nina = invited(world)
     t0 = timezone.now()
-    invitation = invitations.invitation_send(membership=nina, actor=world.admin.user, now=t0)
+    invitation = invitation_services.invitation_send(
+        membership=nina, actor=world.admin.user, now=t0
+    )
     email = OutboundEmail.objects.get()
     [message] = deliver(now=t0)
-    invitations.invitation_accept(
+    invitation_services.invitation_accept(
         raw_token=token_in(message), full_name="Nina", password="a fresh passphrase 42", now=t0
     )
     assert links.link_mint(link=links.EmailLink("invitation", invitation.pk), now=t0) is None
 
     ada = invited(world, "ada@bowman.test")
-    expired = invitations.invitation_send(membership=ada, actor=None, now=t0)
+    expired = invitation_services.invitation_send(membership=ada, actor=None, now=t0)
     after = expired.expires_at
     assert links.link_mint(link=links.EmailLink("invitation", expired.pk), now=after) is None
     assert links.link_mint(link=links.EmailLink("invitation", 10**9), now=t0) is None
@@ -252,7 +254,7 @@ def test_a_retry_makes_a_new_token_and_the_undelivered_one_dies(
 ) -> None:
     smtp_server.data_answers = ["451 4.3.0 Mailbox busy, try again later"]
     nina = invited(world)
-    invitation = invitations.invitation_send(membership=nina, actor=world.admin.user)
+    invitation = invitation_services.invitation_send(membership=nina, actor=world.admin.user)
     email = OutboundEmail.objects.get()
     placeholder_hash = Invitation.objects.get().token_hash
 
@@ -278,7 +280,7 @@ def test_a_refusal_quoting_the_link_is_stored_without_it(
     world: World, smtp_server: RecordingHandler, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     nina = invited(world)
-    invitations.invitation_send(membership=nina, actor=world.admin.user)
+    invitation_services.invitation_send(membership=nina, actor=world.admin.user)
     email = OutboundEmail.objects.get()
     original = links.link_fill
 
@@ -382,4 +384,4 @@ def test_the_migration_takes_links_out_of_stored_emails(world: World) -> None:
     assert places_holding(live) == []
     # The queued one still goes out, with a fresh link that works.
     [message] = deliver()
-    assert invitations.invitation_for_token(raw_token=token_in(message)).usable
+    assert invitation_selectors.invitation_for_token(raw_token=token_in(message)).usable

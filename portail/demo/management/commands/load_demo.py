@@ -27,8 +27,8 @@ from django.utils import timezone
 from portail.access.customisations import member_permissions_customise
 from portail.access.profiles import client_profile_builtin
 from portail.accounts.models import User
+from portail.clients.client_users import client_user_add
 from portail.clients.models import ClientCompany
-from portail.clients.services import client_user_add
 from portail.portals.models import Membership, Portal, StaffRole
 from portail.portals.services import (
     membership_add_staff,

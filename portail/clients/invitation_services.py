@@ -1,14 +1,15 @@
-"""Invitations of client users (RULES CU2-CU4, CU7, CU8, CU10): services and selectors.
+"""Invitations of client users (RULES CU2-CU4, CU7, CU8, CU10): the services that send,
+revoke and accept them, and the outbox's minter of links.
 
 A link carries a random token (`accounts.tokens`); only its SHA-256 hash is
 stored, and the token itself is made when the email is sent, never before
 (`invitation_link_mint`, called by the outbox worker: see notifications/links.py
 for why), so no row, log line or audit event holds a working link. Opening a
-link only reads (`invitation_for_token`: mail scanners open links); accepting
-it (`invitation_accept`) spends it with a conditional UPDATE, so a second or
-concurrent submission fails. Every change locks the membership
+link only reads (`invitation_selectors.invitation_for_token`: mail scanners open
+links); accepting it (`invitation_accept`) spends it with a conditional UPDATE, so a
+second or concurrent submission fails. Every change locks the membership
 row first, then touches its invitations: the same order as
-`services.client_user_remove`, so two of them never wait on each other.
+`client_users.client_user_remove`, so two of them never wait on each other.
 
 Permission checks happen in the views (`invitation_views.py`), not here.
 """
@@ -16,40 +17,36 @@ Permission checks happen in the views (`invitation_views.py`), not here.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
-import math
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from portail.accounts.models import User
-from portail.accounts.tokens import hash_token, new_token
+from portail.accounts.tokens import new_token
 from portail.audit.services import audit_log
+from portail.clients.invitation_presentation import duration_text
+from portail.clients.invitation_selectors import (
+    OPEN,
+    REINVITE_AFTER,
+    InvitationCheck,
+    invitation_for_token,
+)
 from portail.clients.models import Invitation
 from portail.notifications.links import LINK_PLACEHOLDER, EmailLink
 from portail.notifications.services import email_queue
-from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
+from portail.portals.models import Membership, MembershipKind, MembershipStatus
 
 INVITATION_LIFETIME = dt.timedelta(days=7)
-# CU3: an unused invitation may be sent again once this much time has passed.
-REINVITE_AFTER = dt.timedelta(hours=24)
 FULL_NAME_MAX_LENGTH = User._meta.get_field("full_name").max_length or 150
 
 # The outbox's name for links to an invitation (registered in apps.py).
 LINK_KIND = "invitation"
-
-# An invitation nobody accepted, revoked or replaced (the partial unique index's condition).
-OPEN = Q(accepted_at__isnull=True, revoked_at__isnull=True, superseded_at__isnull=True)
 
 
 # Sending, revoking, the removal notice ---------------------------------------------------
@@ -247,130 +244,7 @@ def _lock(membership: Membership, *, with_user: bool = False) -> Membership:
     return locked
 
 
-def duration_text(delta: dt.timedelta) -> str:
-    """ "3 hours 12 minutes": a wait, rounded up to the minute."""
-    minutes = max(1, math.ceil(delta.total_seconds() / 60))
-    hours, minutes = divmod(minutes, 60)
-    parts = []
-    if hours:
-        parts.append(ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours})
-    if minutes:
-        parts.append(
-            ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
-        )
-    return " ".join(parts)
-
-
-# The admin's view of invitations (CU10) ------------------------------------------------------
-
-StateName = Literal["pending", "expired", "accepted", "revoked", "none"]
-
-
-@dataclass(frozen=True)
-class InvitationState:
-    """A client user's latest invitation, as the client users page shows it.
-
-    `can_reinvite_at` is when an admin may send a new invitation: None when
-    they may not at all (the person joined, or was removed); a moment in the
-    past when they may now. `reinvite_allowed` says which, as of the reading.
-    """
-
-    state: StateName
-    sent_at: dt.datetime | None
-    expires_at: dt.datetime | None
-    accepted_at: dt.datetime | None
-    revoked_at: dt.datetime | None
-    can_reinvite_at: dt.datetime | None
-    reinvite_allowed: bool
-
-    @property
-    def revocable(self) -> bool:
-        return self.state == "pending"
-
-
-def invitation_states(
-    *, portal: Portal, now: dt.datetime | None = None
-) -> dict[int, InvitationState]:
-    """The invitation state of every client user of the portal, by membership id; one query."""
-    now = now or timezone.now()
-    latest = Invitation.objects.filter(membership=OuterRef("pk")).order_by("-created_at", "-id")
-    rows = (
-        Membership.objects.filter(portal=portal, kind=MembershipKind.CLIENT)
-        .annotate(
-            inv_created_at=Subquery(latest.values("created_at")[:1]),
-            inv_expires_at=Subquery(latest.values("expires_at")[:1]),
-            inv_accepted_at=Subquery(latest.values("accepted_at")[:1]),
-            inv_revoked_at=Subquery(latest.values("revoked_at")[:1]),
-        )
-        .values_list(
-            "pk", "status", "inv_created_at", "inv_expires_at", "inv_accepted_at", "inv_revoked_at"
-        )
-    )
-    return {
-        pk: _state(now, status, sent_at, expires_at, accepted_at, revoked_at)
-        for pk, status, sent_at, expires_at, accepted_at, revoked_at in rows
-    }
-
-
-def _state(
-    now: dt.datetime,
-    status: str,
-    sent_at: dt.datetime | None,
-    expires_at: dt.datetime | None,
-    accepted_at: dt.datetime | None,
-    revoked_at: dt.datetime | None,
-) -> InvitationState:
-    name: StateName
-    if sent_at is None:
-        name = "none"
-    elif accepted_at is not None:
-        name = "accepted"
-    elif revoked_at is not None:
-        name = "revoked"
-    elif expires_at is not None and expires_at <= now:
-        name = "expired"
-    else:
-        name = "pending"
-    can_reinvite_at: dt.datetime | None = None
-    if status == MembershipStatus.INVITED:
-        # Same rule as invitation_send: only an unused, unrevoked invitation holds the next back.
-        if sent_at is not None and name in ("pending", "expired"):
-            can_reinvite_at = sent_at + REINVITE_AFTER
-        else:
-            can_reinvite_at = now
-    return InvitationState(
-        state=name,
-        sent_at=sent_at,
-        expires_at=expires_at,
-        accepted_at=accepted_at,
-        revoked_at=revoked_at,
-        can_reinvite_at=can_reinvite_at,
-        reinvite_allowed=can_reinvite_at is not None and can_reinvite_at <= now,
-    )
-
-
-# Opening and accepting a link (CU4, CU8) ---------------------------------------------------
-
-
-class LinkStatus(StrEnum):
-    VALID = "valid"
-    EXPIRED = "expired"
-    USED = "used"
-    SUPERSEDED = "superseded"
-    REVOKED = "revoked"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class InvitationCheck:
-    """What a link is worth. `invitation` is None only for an unknown link."""
-
-    status: LinkStatus
-    invitation: Invitation | None = None
-
-    @property
-    def usable(self) -> bool:
-        return self.status == LinkStatus.VALID
+# Accepting a link (CU4, CU8) -------------------------------------------------------------
 
 
 class InvitationUnusable(Exception):
@@ -379,41 +253,6 @@ class InvitationUnusable(Exception):
     def __init__(self, check: InvitationCheck) -> None:
         super().__init__(check.status)
         self.check = check
-
-
-def invitation_for_token(*, raw_token: str, now: dt.datetime | None = None) -> InvitationCheck:
-    """Look a link up and say what it is worth, changing nothing (mail scanners open links).
-
-    When several reasons apply, the one the person can act on comes first:
-    used, then withdrawn (revoked, or the person was removed), then replaced,
-    then expired.
-    """
-    now = now or timezone.now()
-    digest = hash_token(raw_token)
-    invitation = (
-        Invitation.objects.select_related(
-            "portal", "invited_by", "membership__user", "membership__client_company"
-        )
-        .filter(token_hash=digest)
-        .first()
-    )
-    if invitation is None or not hmac.compare_digest(invitation.token_hash, digest):
-        return InvitationCheck(LinkStatus.UNKNOWN)
-    membership = invitation.membership
-    if invitation.accepted_at is not None:
-        status = LinkStatus.USED
-    elif invitation.revoked_at is not None or membership.status == MembershipStatus.DEACTIVATED:
-        status = LinkStatus.REVOKED
-    elif invitation.superseded_at is not None:
-        status = LinkStatus.SUPERSEDED
-    elif membership.status == MembershipStatus.ACTIVE:
-        # Open, but the person joined another way (an admin activated them): nothing left to do.
-        status = LinkStatus.USED
-    elif invitation.expires_at <= now:
-        status = LinkStatus.EXPIRED
-    else:
-        status = LinkStatus.VALID
-    return InvitationCheck(status, invitation)
 
 
 @transaction.atomic
