@@ -36,6 +36,7 @@ from django_otp import login as otp_login
 
 from portail.accounts import twofactor
 from portail.accounts.models import User
+from portail.accounts.selectors import active_user
 from portail.accounts.twofactor_forms import AppCodeForm, PasswordOrCodeForm, SignInCodeForm
 from portail.web import get_or_post, posted
 
@@ -96,7 +97,7 @@ def signin_code(request: HttpRequest) -> HttpResponse:
         _drop_pending(request)
         messages.error(request, _("Sign-in took more than 5 minutes. Start again."))
         return redirect("accounts:signin")
-    user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    user = active_user(user_id=pending["user"])
     if user is None:
         _drop_pending(request)
         return redirect("accounts:signin")
