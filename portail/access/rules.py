@@ -165,3 +165,10 @@ def abilities(
     return {
         code.replace(".", "_"): can(membership, project, code, perms=resolved) for code in codes()
     }
+
+
+def decides_visibility(membership: Membership) -> bool:
+    """May this person decide what clients see of a row and who works on it (its
+    `client_visible` flag, a task's assignee)? Staff only: what a client user adds is
+    visible to clients, and the project's staff pick its assignee (CX3)."""
+    return membership.is_staff

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from portail.access.decorators import ProjectRequest, project_permission
-from portail.access.rules import abilities
+from portail.access.rules import abilities, decides_visibility
 from portail.access.selectors import visible
 from portail.portals.decorators import PortalRequest, portal_member
 from portail.portals.roles import can_portal, portal_permission
@@ -74,7 +74,8 @@ def _back_to_staff(request: PortalRequest, project: Project) -> HttpResponse:
 
 
 def _for_client(request: PortalRequest) -> bool:
-    return not request.membership.is_staff
+    """The form leaves out the fields only staff set (access.rules.decides_visibility)."""
+    return not decides_visibility(request.membership)
 
 
 # Projects -----------------------------------------------------------------------------
