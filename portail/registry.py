@@ -159,6 +159,8 @@ class Registry:
     modules: dict[str, Module] = field(default_factory=dict)
     portal_actions: dict[str, PortalAction] = field(default_factory=dict)
     _duplicates: list[str] = field(default_factory=list)
+    # Sets of codes, read on every permission check: computed once per set of modules.
+    _codes: dict[str, frozenset[str]] = field(default_factory=dict)
 
     # Declaring -----------------------------------------------------------------------
 
@@ -166,6 +168,7 @@ class Registry:
         if module.key in self.modules:
             self._duplicates.append(f"module {module.key!r}")
         self.modules[module.key] = module
+        self._codes.clear()
         return module
 
     def portal_action(self, code: str, *, roles: Any) -> PortalAction:
@@ -185,6 +188,7 @@ class Registry:
             yield
         finally:
             self.modules, self._duplicates = before, duplicates
+            self._codes.clear()
 
     # Reading -------------------------------------------------------------------------
 
@@ -192,15 +196,22 @@ class Registry:
         return tuple(self.modules.values())
 
     def codes(self) -> frozenset[str]:
-        return frozenset(m.code(a) for m in self.modules.values() for a in m.actions)
+        if "all" not in self._codes:
+            modules = self.modules.values()
+            self._codes["all"] = frozenset(m.code(a) for m in modules for a in m.actions)
+        return self._codes["all"]
 
     def staff_only_codes(self) -> frozenset[str]:
-        return frozenset(
-            m.code(a.action) for m in self.modules.values() for a in m.abilities if a.staff_only
-        )
+        if "staff" not in self._codes:
+            self._codes["staff"] = frozenset(
+                m.code(a.action) for m in self.modules.values() for a in m.abilities if a.staff_only
+            )
+        return self._codes["staff"]
 
     def client_codes(self) -> frozenset[str]:
-        return self.codes() - self.staff_only_codes()
+        if "client" not in self._codes:
+            self._codes["client"] = self.codes() - self.staff_only_codes()
+        return self._codes["client"]
 
     def split(self, code: str) -> tuple[Module, Ability]:
         key, _sep, action = code.partition(".")

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from portail.portals.models import Membership
-from portail.projects import services
+from portail.projects import changes, plans, services
 from portail.projects.models import (
     RATE_DECIMALS,
     RATE_DIGITS,
@@ -137,7 +137,7 @@ class ProjectForm(forms.Form):
         data = super().clean() or {}
         if not {"start_date", "end_date"} & set(self.errors):
             try:
-                services.check_dates(data.get("start_date"), data.get("end_date"), "end_date")
+                changes.check_dates(data.get("start_date"), data.get("end_date"), "end_date")
             except ValidationError as error:
                 apply_service_errors(self, error)
         if not {"billing_method", "hourly_rate", "fixed_cost"} & set(self.errors):
@@ -175,13 +175,13 @@ class MilestoneForm(forms.Form):
 
     @staticmethod
     def initial_for(milestone: Milestone) -> dict[str, Any]:
-        return {name: getattr(milestone, name) for name in services.MILESTONE_FIELDS}
+        return {name: getattr(milestone, name) for name in plans.MILESTONE_FIELDS}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not {"start_date", "due_date"} & set(self.errors):
             try:
-                services.check_dates(data.get("start_date"), data.get("due_date"), "due_date")
+                changes.check_dates(data.get("start_date"), data.get("due_date"), "due_date")
             except ValidationError as error:
                 apply_service_errors(self, error)
         return data
@@ -221,7 +221,7 @@ class TaskForm(forms.Form):
         help_text=_("Client users of the project see this task. Unticked, it is internal."),
     )
     # Sent by the quick-add row, which has no visibility box: the task then takes its
-    # milestone's visibility (see services.task_create).
+    # milestone's visibility (see plans.task_create).
     quick = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(

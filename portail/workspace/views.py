@@ -25,7 +25,7 @@ from portail.access.rules import abilities, decides_visibility
 from portail.access.selectors import visible
 from portail.portals.decorators import PortalRequest, portal_member
 from portail.portals.roles import can_portal, portal_permission
-from portail.projects import services
+from portail.projects import plans, services
 from portail.projects.models import Milestone, Project, ProjectMember, ProjectStatus, Task
 from portail.projects.permissions import (
     CREATE_PROJECTS,
@@ -276,7 +276,7 @@ def milestone_create(request: ProjectRequest, project: Project) -> HttpResponse:
     form = MilestoneForm(posted(request), for_client=_for_client(request))
     if form.is_valid():
         try:
-            milestone = services.milestone_create(
+            milestone = plans.milestone_create(
                 project=project, created_by=request.membership, **form.cleaned_data
             )
         except ValidationError as error:
@@ -301,7 +301,7 @@ def milestone_edit(request: ProjectRequest, project: Project, milestone: Milesto
     )
     if form.is_valid():
         try:
-            services.milestone_update(
+            plans.milestone_update(
                 milestone=milestone, actor=request.membership.user, **form.cleaned_data
             )
         except ValidationError as error:
@@ -321,7 +321,7 @@ def milestone_edit(request: ProjectRequest, project: Project, milestone: Milesto
 def milestone_close(
     request: ProjectRequest, project: Project, milestone: Milestone
 ) -> HttpResponse:
-    services.milestone_set_closed(milestone=milestone, closed=True, actor=request.membership.user)
+    plans.milestone_set_closed(milestone=milestone, closed=True, actor=request.membership.user)
     messages.success(request, _("Milestone closed."))
     return _back_to_project(request, project, f"milestone-{milestone.pk}")
 
@@ -331,7 +331,7 @@ def milestone_close(
 def milestone_reopen(
     request: ProjectRequest, project: Project, milestone: Milestone
 ) -> HttpResponse:
-    services.milestone_set_closed(milestone=milestone, closed=False, actor=request.membership.user)
+    plans.milestone_set_closed(milestone=milestone, closed=False, actor=request.membership.user)
     messages.success(request, _("Milestone reopened."))
     return _back_to_project(request, project, f"milestone-{milestone.pk}")
 
@@ -341,7 +341,7 @@ def milestone_reopen(
 def milestone_delete(
     request: ProjectRequest, project: Project, milestone: Milestone
 ) -> HttpResponse:
-    services.milestone_delete(milestone=milestone, actor=request.membership.user)
+    plans.milestone_delete(milestone=milestone, actor=request.membership.user)
     messages.success(request, _("Milestone deleted. Its tasks stay in the project."))
     return _back_to_project(request, project, "milestones")
 
@@ -384,7 +384,7 @@ def task_create(request: ProjectRequest, project: Project) -> HttpResponse:
     form = _task_form(request, project, initial=initial)
     if form.is_valid():
         try:
-            task = services.task_create(
+            task = plans.task_create(
                 project=project, created_by=request.membership, **form.changes(creating=True)
             )
         except ValidationError as error:
@@ -403,7 +403,7 @@ def task_edit(request: ProjectRequest, project: Project, task: Task) -> HttpResp
     form = _task_form(request, project, task=task, initial=TaskForm.initial_for(task))
     if form.is_valid():
         try:
-            services.task_update(task=task, actor=request.membership.user, **form.changes())
+            plans.task_update(task=task, actor=request.membership.user, **form.changes())
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
@@ -417,7 +417,7 @@ def task_edit(request: ProjectRequest, project: Project, task: Task) -> HttpResp
 def _task_toggled(
     request: ProjectRequest, project: Project, task: Task, done: bool
 ) -> HttpResponse:
-    services.task_set_done(task=task, done=done, actor=request.membership.user)
+    plans.task_set_done(task=task, done=done, actor=request.membership.user)
     if not request.htmx:
         return _back_to_project(request, project, f"task-{task.pk}")
     # htmx: the new row, plus the progress bars it moved (out-of-band swaps), counted as
@@ -464,6 +464,6 @@ def task_reopen(request: ProjectRequest, project: Project, task: Task) -> HttpRe
 @project_permission(TASKS_DELETE, item="task")
 @require_POST
 def task_delete(request: ProjectRequest, project: Project, task: Task) -> HttpResponse:
-    services.task_delete(task=task, actor=request.membership.user)
+    plans.task_delete(task=task, actor=request.membership.user)
     messages.success(request, _("Task deleted."))
     return _back_to_project(request, project, "milestones")

@@ -15,7 +15,7 @@ from portail.access.decorators import project_permission
 from portail.portals.decorators import portal_member
 from portail.portals.models import Membership
 from portail.portals.roles import portal_permission
-from portail.projects import services
+from portail.projects import plans
 from portail.projects.models import ProjectMember, Task
 from portail.projects.permissions import CREATE_PROJECTS, PROJECT_VIEW, TASKS_EDIT
 from tests.conftest import World
@@ -36,7 +36,7 @@ def view(request: HttpRequest, project: Any, task: Any, extra: str = "") -> Http
 
 
 def test_the_view_gets_the_project_and_task_and_other_kwargs(world: World) -> None:
-    task = services.task_create(project=world.project, title="Logo", created_by=None)
+    task = plans.task_create(project=world.project, title="Logo", created_by=None)
     response = view(
         request_as(world.employee),
         portal_slug="acme",
@@ -49,7 +49,7 @@ def test_the_view_gets_the_project_and_task_and_other_kwargs(world: World) -> No
 
 
 def test_a_project_the_person_cannot_see_is_404_not_403(world: World) -> None:
-    task = services.task_create(project=world.project, title="Logo", created_by=None)
+    task = plans.task_create(project=world.project, title="Logo", created_by=None)
     with pytest.raises(Http404):
         view(request_as(world.outsider), project_id=world.project.pk, task_id=task.pk)
 
@@ -63,7 +63,7 @@ def test_a_visible_project_without_the_permission_is_403(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Staff have all or nothing: a refusal inside a visible project is 403, not 404."""
-    task = services.task_create(project=world.project, title="Logo", created_by=None)
+    task = plans.task_create(project=world.project, title="Logo", created_by=None)
     monkeypatch.setattr(rules, "can", lambda *args, **kwargs: False)
     with pytest.raises(PermissionDenied):
         view(request_as(world.admin), project_id=world.project.pk, task_id=task.pk)
@@ -80,14 +80,14 @@ def test_pe5_a_client_on_the_project_reaches_its_pages_through_the_same_check(
 ) -> None:
     """The built-in profile: tasks.edit at `own`, so his own visible task is his to edit."""
     _paul_on_the_project(world)
-    mine = services.task_create(project=world.project, title="Mine", created_by=world.client)
+    mine = plans.task_create(project=world.project, title="Mine", created_by=world.client)
     response = view(request_as(world.client), project_id=world.project.pk, task_id=mine.pk)
     assert response.content == b"Website/Mine/"
 
 
 def test_pe5_a_client_seeing_a_task_that_is_not_theirs_is_refused_with_403(world: World) -> None:
     _paul_on_the_project(world)
-    task = services.task_create(
+    task = plans.task_create(
         project=world.project, title="Staff's", created_by=world.admin, client_visible=True
     )
     with pytest.raises(PermissionDenied):
@@ -96,14 +96,14 @@ def test_pe5_a_client_seeing_a_task_that_is_not_theirs_is_refused_with_403(world
 
 def test_pe5_an_internal_task_is_404_to_a_client(world: World) -> None:
     _paul_on_the_project(world)
-    task = services.task_create(project=world.project, title="Internal", created_by=world.admin)
+    task = plans.task_create(project=world.project, title="Internal", created_by=world.admin)
     Task.objects.filter(pk=task.pk).update(created_by=world.client)  # even "his", if internal
     with pytest.raises(Http404):
         view(request_as(world.client), project_id=world.project.pk, task_id=task.pk)
 
 
 def test_pe5_a_client_not_on_the_project_is_404(world: World) -> None:
-    task = services.task_create(
+    task = plans.task_create(
         project=world.project, title="Shown", created_by=world.client, client_visible=True
     )
     with pytest.raises(Http404):

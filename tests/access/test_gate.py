@@ -13,7 +13,7 @@ import pytest
 
 from portail.access.gate import Forbidden, NotFound, authorize
 from portail.access.models import PermissionOverride
-from portail.projects import services
+from portail.projects import plans
 from portail.projects.models import ProjectMember
 from portail.projects.permissions import (
     MILESTONES_EDIT,
@@ -37,7 +37,7 @@ def on_project(world: World) -> ProjectMember:
 def test_pe5_the_gate_returns_the_project_the_row_and_the_resolved_permissions(
     world: World,
 ) -> None:
-    task = services.task_create(project=world.project, title="Logo", created_by=None)
+    task = plans.task_create(project=world.project, title="Logo", created_by=None)
 
     granted = authorize(world.employee, world.project.pk, TASKS_EDIT, item=task.pk)
 
@@ -65,7 +65,7 @@ def test_another_portals_project_and_a_project_one_is_not_on_are_not_found(
 
 
 def test_a_row_of_another_project_or_an_unknown_row_is_not_found(world: World) -> None:
-    elsewhere = services.task_create(project=world.other_project, title="Theirs", created_by=None)
+    elsewhere = plans.task_create(project=world.other_project, title="Theirs", created_by=None)
     with pytest.raises(NotFound):
         authorize(world.admin, world.project.pk, TASKS_EDIT, item=elsewhere.pk)
     with pytest.raises(NotFound):
@@ -76,8 +76,8 @@ def test_cx3_an_internal_task_is_not_found_for_a_client_and_a_visible_one_is_for
     world: World,
 ) -> None:
     on_project(world)
-    internal = services.task_create(project=world.project, title="Margins", created_by=None)
-    shown = services.task_create(
+    internal = plans.task_create(project=world.project, title="Margins", created_by=None)
+    shown = plans.task_create(
         project=world.project, title="Logo", created_by=None, client_visible=True
     )
 
@@ -95,10 +95,10 @@ def test_pe2_own_rows_follow_the_modules_own_fields(world: World) -> None:
         member=member,
         permissions={"project.view": "all", "milestones.view": "all", "milestones.edit": "own"},
     )
-    theirs = services.milestone_create(
+    theirs = plans.milestone_create(
         project=world.project, title="Their review", created_by=world.client, client_visible=True
     )
-    ours = services.milestone_create(
+    ours = plans.milestone_create(
         project=world.project, title="Our review", created_by=None, client_visible=True
     )
 

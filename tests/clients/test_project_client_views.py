@@ -19,7 +19,7 @@ from portail.clients.companies import company_create
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership
-from portail.projects import services as project_services
+from portail.projects import plans
 from portail.projects.models import BillingMethod, Project, ProjectMember
 from tests.conftest import World, make_project
 
@@ -340,10 +340,8 @@ def on_project_with_a_task(world: World) -> Any:
     project_clients.project_client_users_add(
         project=world.project, company=own, members=[world.client], new_people=[], actor=None
     )
-    added = project_services.task_create(
-        project=world.project, title="Paul's idea", created_by=world.client
-    )
-    assigned = project_services.task_create(
+    added = plans.task_create(project=world.project, title="Paul's idea", created_by=world.client)
+    assigned = plans.task_create(
         project=world.project,
         title="Send the logo",
         created_by=world.admin,

@@ -12,7 +12,7 @@ from portail.access.profiles import client_profile_builtin
 from portail.clients import project_clients
 from portail.clients.models import ClientCompany
 from portail.portals.models import Membership, MembershipKind, Portal, StaffRole
-from portail.projects import services
+from portail.projects import plans, services
 from portail.projects.models import ProjectMember, Task, TaskStatus
 from tests.conftest import PASSWORD, make_user
 from tests.e2e.test_projects import sign_in
@@ -41,9 +41,9 @@ def _scene() -> None:
     services.project_create(actor=None, portal=portal, name="Not for Paul", owner=admin)
     project_clients.project_client_add(project=website, company=company, actor=None)
     ProjectMember.objects.create(portal=portal, project=website, membership=paul)
-    launch = services.milestone_create(project=website, title="Launch", client_visible=True)
-    services.milestone_create(project=website, title="Internal planning")
-    services.task_create(
+    launch = plans.milestone_create(project=website, title="Launch", client_visible=True)
+    plans.milestone_create(project=website, title="Internal planning")
+    plans.task_create(
         project=website,
         title="Write copy",
         created_by=admin,
@@ -51,10 +51,8 @@ def _scene() -> None:
         client_visible=True,
         status=TaskStatus.DONE,
     )
-    services.task_create(
-        project=website, title="Pick colours", created_by=admin, client_visible=True
-    )
-    services.task_create(project=website, title="Budget review", created_by=admin, milestone=launch)
+    plans.task_create(project=website, title="Pick colours", created_by=admin, client_visible=True)
+    plans.task_create(project=website, title="Budget review", created_by=admin, milestone=launch)
 
 
 def test_cx2_client_sees_their_project_and_adds_a_task(live_server: LiveServer, page: Page) -> None:

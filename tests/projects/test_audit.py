@@ -11,7 +11,7 @@ from django.db import models
 from django.shortcuts import resolve_url
 
 from portail.audit.models import AuditEvent
-from portail.projects import services
+from portail.projects import plans
 from portail.projects.models import BillingMethod, Project, ProjectStatus
 from tests.conftest import World
 
@@ -79,7 +79,7 @@ def test_adding_and_removing_staff_is_audited_once(world: World) -> None:
 
 
 def test_closing_reopening_and_deleting_a_milestone_is_audited(world: World) -> None:
-    milestone = services.milestone_create(
+    milestone = plans.milestone_create(
         project=world.project, title="Launch", created_by=world.employee
     )
     employee = world.client_for(world.employee)
@@ -103,8 +103,8 @@ def test_closing_reopening_and_deleting_a_milestone_is_audited(world: World) -> 
 
 
 def test_a_task_records_moves_between_milestones_and_people_by_name(world: World) -> None:
-    launch = services.milestone_create(project=world.project, title="Launch")
-    task = services.task_create(project=world.project, title="Copy", created_by=world.admin)
+    launch = plans.milestone_create(project=world.project, title="Launch")
+    task = plans.task_create(project=world.project, title="Copy", created_by=world.admin)
     world.client_for(world.admin).post(
         purl("task-edit", world.project, task_id=task.pk),
         {
@@ -133,8 +133,8 @@ def test_a_change_that_fails_leaves_no_audit_event(world: World) -> None:
 
 
 def test_editing_a_milestone_and_reopening_a_task_are_audited(world: World) -> None:
-    milestone = services.milestone_create(project=world.project, title="Launch")
-    task = services.task_create(
+    milestone = plans.milestone_create(project=world.project, title="Launch")
+    task = plans.task_create(
         project=world.project, title="Copy", created_by=world.admin, status="done"
     )
     employee = world.client_for(world.employee)

@@ -17,7 +17,7 @@ from portail.access.catalogue import Level, builtin_client_permissions
 from portail.access.models import PermissionOverride
 from portail.access.selectors import visible_projects
 from portail.portals.models import Membership
-from portail.projects import services
+from portail.projects import plans, services
 from portail.projects.models import Project, ProjectMember, TaskStatus
 from portail.projects.permissions import TASKS_VIEW
 from tests.conftest import World
@@ -52,9 +52,9 @@ def client_on_projects(world: World, count: int) -> list[Project]:
                 member=member,
                 permissions={**builtin_client_permissions(), TASKS_VIEW: Level.OWN},
             )
-        shown = services.milestone_create(project=project, title="Shown", client_visible=True)
-        services.milestone_create(project=project, title="Hidden")
-        services.task_create(
+        shown = plans.milestone_create(project=project, title="Shown", client_visible=True)
+        plans.milestone_create(project=project, title="Hidden")
+        plans.task_create(
             project=project,
             title="Visible",
             created_by=world.admin,
@@ -62,8 +62,8 @@ def client_on_projects(world: World, count: int) -> list[Project]:
             client_visible=True,
             status=TaskStatus.DONE,
         )
-        services.task_create(project=project, title="Internal", created_by=world.admin)
-        services.task_create(project=project, title="Mine", created_by=world.client)
+        plans.task_create(project=project, title="Internal", created_by=world.admin)
+        plans.task_create(project=project, title="Mine", created_by=world.client)
     return projects
 
 
@@ -115,7 +115,7 @@ def test_pe5_cx2_client_project_page_costs_the_same_whatever_they_have(
 ) -> None:
     projects = client_on_projects(world, count)
     for i in range(count):
-        services.task_create(
+        plans.task_create(
             project=projects[0], title=f"More {i}", created_by=world.admin, client_visible=True
         )
     browser = world.client_for(world.client)

@@ -23,7 +23,7 @@ from portail.audit.models import AuditEvent
 from portail.clients import project_clients
 from portail.clients.models import ClientCompany
 from portail.portals.models import Membership
-from portail.projects import services
+from portail.projects import plans, services
 from portail.projects.models import (
     BillingMethod,
     Milestone,
@@ -81,13 +81,13 @@ def scene(world: World) -> Scene:
     assert company is not None
     project_clients.project_client_add(project=project, company=company, actor=None)
     member = join(world.client, project)
-    planning = services.milestone_create(
+    planning = plans.milestone_create(
         project=project, title="Internal planning", due_date=date(2030, 1, 1)
     )
-    launch = services.milestone_create(
+    launch = plans.milestone_create(
         project=project, title="Launch", due_date=date(2030, 6, 1), client_visible=True
     )
-    copy = services.task_create(
+    copy = plans.task_create(
         project=project,
         title="Write copy",
         created_by=world.admin,
@@ -95,13 +95,13 @@ def scene(world: World) -> Scene:
         status=TaskStatus.DONE,
         client_visible=True,
     )
-    colours = services.task_create(
+    colours = plans.task_create(
         project=project, title="Pick colours", created_by=world.admin, client_visible=True
     )
-    budget = services.task_create(
+    budget = plans.task_create(
         project=project, title="Budget review", created_by=world.admin, milestone=launch
     )
-    secret = services.task_create(project=project, title="Secret margin", created_by=world.admin)
+    secret = plans.task_create(project=project, title="Secret margin", created_by=world.admin)
     return Scene(world, member, launch, planning, copy, colours, budget, secret)
 
 
@@ -135,9 +135,9 @@ def test_cx1_progress_follows_each_projects_own_levels(scene: Scene) -> None:
     w = scene.world
     second = make_project(w.portal, w.manager, "Brochure")
     customise(join(w.client, second), tasks_view=Level.OWN)
-    services.task_create(project=second, title="Staff's", created_by=w.manager, client_visible=True)
-    services.task_create(project=second, title="By Paul", created_by=w.client)
-    services.task_create(
+    plans.task_create(project=second, title="Staff's", created_by=w.manager, client_visible=True)
+    plans.task_create(project=second, title="By Paul", created_by=w.client)
+    plans.task_create(
         project=second,
         title="Assigned to Paul",
         created_by=w.manager,
@@ -145,7 +145,7 @@ def test_cx1_progress_follows_each_projects_own_levels(scene: Scene) -> None:
         client_visible=True,
         status=TaskStatus.DONE,
     )
-    services.task_create(
+    plans.task_create(
         project=second, title="Internal, assigned", created_by=w.manager, assignee=w.client
     )
     response = scene.paul.get(resolve_url("projects:list", portal_slug="acme"))
@@ -274,7 +274,7 @@ def test_cx2_a_client_cannot_add_into_an_internal_milestone(scene: Scene) -> Non
 def test_cx2_own_levels_allow_their_own_task_and_refuse_others(scene: Scene) -> None:
     """The built-in profile: tasks.edit and tasks.delete at `own` (done/reopen is an edit)."""
     w = scene.world
-    mine = services.task_create(project=w.project, title="Task by Paul", created_by=w.client)
+    mine = plans.task_create(project=w.project, title="Task by Paul", created_by=w.client)
     page = scene.paul.get(purl("detail", w.project)).content.decode()
     assert purl("task-edit", w.project, task_id=mine.pk) in page
     assert purl("task-delete", w.project, task_id=mine.pk) in page
@@ -329,7 +329,7 @@ def test_cx2_internal_items_are_404_even_with_the_permission(scene: Scene) -> No
 def test_cx2_own_view_level_shows_and_reaches_only_their_tasks(scene: Scene) -> None:
     w = scene.world
     customise(scene.member, tasks_view=Level.OWN)
-    mine = services.task_create(project=w.project, title="Task by Paul", created_by=w.client)
+    mine = plans.task_create(project=w.project, title="Task by Paul", created_by=w.client)
     page = scene.paul.get(purl("detail", w.project)).content.decode()
     assert "Task by Paul" in page
     assert "Pick colours" not in page
@@ -390,7 +390,7 @@ def test_cx2_milestones_permissions_given_by_a_customisation(scene: Scene) -> No
 
 def test_cx2_ticking_a_task_answers_with_visible_progress_only(scene: Scene) -> None:
     w = scene.world
-    mine = services.task_create(
+    mine = plans.task_create(
         project=w.project, title="Task by Paul", created_by=w.client, milestone=scene.launch
     )
     response = scene.paul.post(
@@ -407,7 +407,7 @@ def test_cx2_ticking_a_task_answers_with_visible_progress_only(scene: Scene) -> 
 
 def test_cx2_editing_keeps_a_task_in_an_internal_milestone(scene: Scene) -> None:
     w = scene.world
-    mine = services.task_create(project=w.project, title="Task by Paul", created_by=w.client)
+    mine = plans.task_create(project=w.project, title="Task by Paul", created_by=w.client)
     Task.objects.filter(pk=mine.pk).update(milestone=scene.planning)
     form = scene.paul.get(purl("task-edit", w.project, task_id=mine.pk)).context["form"]
     assert "milestone" not in form.fields
@@ -485,15 +485,15 @@ def test_cx3_staff_see_every_item_with_internal_ones_marked(scene: Scene) -> Non
 
 
 def test_cx3_what_a_client_adds_is_visible_whatever_the_caller_asks(world: World) -> None:
-    task = services.task_create(
+    task = plans.task_create(
         project=world.project, title="Asked", created_by=world.client, client_visible=False
     )
-    milestone = services.milestone_create(
+    milestone = plans.milestone_create(
         project=world.project, title="Asked", created_by=world.client
     )
     assert task.client_visible
     assert milestone.client_visible
-    staff_task = services.task_create(project=world.project, title="Staff", created_by=world.admin)
+    staff_task = plans.task_create(project=world.project, title="Staff", created_by=world.admin)
     assert staff_task.client_visible is False
 
 
@@ -587,7 +587,7 @@ def test_cx3_saving_a_form_unchanged_writes_no_audit_event(scene: Scene) -> None
 
 def test_cx2_an_archived_project_is_read_only_for_its_client_users(scene: Scene) -> None:
     w = scene.world
-    mine = services.task_create(project=w.project, title="Task by Paul", created_by=w.client)
+    mine = plans.task_create(project=w.project, title="Task by Paul", created_by=w.client)
     services.project_archive(project=w.project, actor=None)
     page = scene.paul.get(purl("detail", w.project)).content.decode()
     assert "This project is archived" in page

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import resolve_url
 from django.test import Client
 
-from portail.projects import services
+from portail.projects import plans, services
 from portail.projects.models import BillingMethod, Milestone, Project, Task
 from tests.conftest import World, make_project
 
@@ -189,7 +189,7 @@ def test_milestone_due_before_start_is_refused_on_the_due_date(world: World) -> 
 
 
 def test_milestone_blank_title_is_refused_and_edit_changes_nothing(world: World) -> None:
-    milestone = services.milestone_create(project=world.project, title="Launch")
+    milestone = plans.milestone_create(project=world.project, title="Launch")
     refused(
         world.client_for(world.admin),
         resolve_url(
@@ -226,7 +226,7 @@ def test_task_blank_title_is_refused(world: World) -> None:
 
 def test_task_milestone_of_another_project_is_refused(world: World) -> None:
     elsewhere = make_project(world.portal, world.admin, "Elsewhere")
-    foreign = services.milestone_create(project=elsewhere, title="Not here")
+    foreign = plans.milestone_create(project=elsewhere, title="Not here")
     refused(
         world.client_for(world.admin),
         task_path(world),
@@ -260,7 +260,7 @@ def test_task_assignee_not_on_the_project_is_refused(world: World) -> None:
 
 
 def test_task_edit_with_bad_input_changes_nothing(world: World) -> None:
-    task = services.task_create(project=world.project, title="Draft", created_by=world.admin)
+    task = plans.task_create(project=world.project, title="Draft", created_by=world.admin)
     path = resolve_url(
         "projects:task-edit", portal_slug="acme", project_id=world.project.pk, task_id=task.pk
     )
@@ -302,7 +302,7 @@ def test_services_name_the_field_too(world: World) -> None:
         )
     assert set(rate.value.message_dict) == {"hourly_rate"}
     with pytest.raises(ValidationError) as due:
-        services.milestone_create(
+        plans.milestone_create(
             project=world.project, title="M", start_date=date(2030, 2, 1), due_date=date(2030, 1, 1)
         )
     assert set(due.value.message_dict) == {"due_date"}

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.shortcuts import resolve_url
 
-from portail.projects import services
+from portail.projects import plans, services
 from portail.projects.models import TaskStatus
 from tests.conftest import World, make_member
 
@@ -25,9 +25,9 @@ STAFF_QUERIES = 12
 
 def fill_project(world: World, project: Any, milestones: int, tasks_each: int) -> None:
     for m in range(milestones):
-        milestone = services.milestone_create(project=project, title=f"M{m}")
+        milestone = plans.milestone_create(project=project, title=f"M{m}")
         for t in range(tasks_each):
-            services.task_create(
+            plans.task_create(
                 project=project,
                 title=f"T{m}.{t}",
                 created_by=world.admin,
@@ -35,7 +35,7 @@ def fill_project(world: World, project: Any, milestones: int, tasks_each: int) -
                 assignee=world.manager,
                 status=TaskStatus.DONE if t % 2 else TaskStatus.OPEN,
             )
-    services.task_create(project=project, title="loose", created_by=world.admin)
+    plans.task_create(project=project, title="loose", created_by=world.admin)
 
 
 @pytest.mark.parametrize("projects", [3, 30])

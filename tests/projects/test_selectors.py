@@ -12,7 +12,7 @@ import pytest
 from django.db.models.signals import post_init
 from django.utils import timezone
 
-from portail.projects import services
+from portail.projects import plans, services
 from portail.projects.models import ProjectStatus, Task, TaskStatus
 from portail.workspace import selectors
 from portail.workspace.selectors import Progress
@@ -39,7 +39,7 @@ def no_task_loaded() -> Iterator[None]:
 
 def add_tasks(world: World, project: Any, done: int, open_: int, **kwargs: Any) -> None:
     for i in range(done):
-        services.task_create(
+        plans.task_create(
             project=project,
             title=f"done {i}",
             created_by=world.admin,
@@ -47,7 +47,7 @@ def add_tasks(world: World, project: Any, done: int, open_: int, **kwargs: Any) 
             **kwargs,
         )
     for i in range(open_):
-        services.task_create(project=project, title=f"open {i}", created_by=world.admin, **kwargs)
+        plans.task_create(project=project, title=f"open {i}", created_by=world.admin, **kwargs)
 
 
 # The Progress value -----------------------------------------------------------------------
@@ -94,7 +94,7 @@ def test_project_with_every_task_done_is_100_percent(world: World) -> None:
 
 def test_project_with_mixed_tasks_counts_only_done_ones(world: World) -> None:
     add_tasks(world, world.project, done=2, open_=3)
-    services.task_create(
+    plans.task_create(
         project=world.project,
         title="busy",
         created_by=world.admin,
@@ -109,15 +109,11 @@ def test_project_with_mixed_tasks_counts_only_done_ones(world: World) -> None:
 def test_list_rows_carry_task_and_milestone_progress_and_next_milestone(
     world: World, django_assert_num_queries: Any
 ) -> None:
-    closed = services.milestone_create(project=world.project, title="Kick-off")
-    services.milestone_set_closed(actor=None, milestone=closed, closed=True)
-    later = services.milestone_create(
-        project=world.project, title="Beta", due_date=date(2031, 6, 1)
-    )
-    sooner = services.milestone_create(
-        project=world.project, title="Alpha", due_date=date(2031, 3, 1)
-    )
-    services.milestone_create(project=world.project, title="Someday")  # undated: last
+    closed = plans.milestone_create(project=world.project, title="Kick-off")
+    plans.milestone_set_closed(actor=None, milestone=closed, closed=True)
+    later = plans.milestone_create(project=world.project, title="Beta", due_date=date(2031, 6, 1))
+    sooner = plans.milestone_create(project=world.project, title="Alpha", due_date=date(2031, 3, 1))
+    plans.milestone_create(project=world.project, title="Someday")  # undated: last
     add_tasks(world, world.project, done=1, open_=1, milestone=later)
     add_tasks(world, world.project, done=1, open_=0, milestone=sooner)
     add_tasks(world, world.project, done=0, open_=2)
@@ -139,11 +135,9 @@ def test_list_rows_carry_task_and_milestone_progress_and_next_milestone(
 
 
 def test_next_milestone_skips_closed_ones_and_falls_back_to_undated(world: World) -> None:
-    dated = services.milestone_create(
-        project=world.project, title="Dated", due_date=date(2031, 1, 1)
-    )
-    services.milestone_set_closed(actor=None, milestone=dated, closed=True)
-    services.milestone_create(project=world.project, title="Undated")
+    dated = plans.milestone_create(project=world.project, title="Dated", due_date=date(2031, 1, 1))
+    plans.milestone_set_closed(actor=None, milestone=dated, closed=True)
+    plans.milestone_create(project=world.project, title="Undated")
     (row,) = selectors.project_rows(
         selectors.project_list(membership=world.employee), viewer=world.employee
     )
@@ -182,9 +176,9 @@ def test_list_refuses_an_unknown_status_filter(world: World) -> None:
 
 
 def test_milestone_progress_counts_only_its_own_tasks(world: World) -> None:
-    design = services.milestone_create(project=world.project, title="Design")
-    build = services.milestone_create(project=world.project, title="Build")
-    services.milestone_create(project=world.project, title="Empty")
+    design = plans.milestone_create(project=world.project, title="Design")
+    build = plans.milestone_create(project=world.project, title="Build")
+    plans.milestone_create(project=world.project, title="Empty")
     add_tasks(world, world.project, done=1, open_=3, milestone=design)
     add_tasks(world, world.project, done=2, open_=0, milestone=build)
     add_tasks(world, world.project, done=5, open_=5)  # no milestone
@@ -213,12 +207,12 @@ def test_milestone_progress_counts_only_its_own_tasks(world: World) -> None:
 def test_project_plan_groups_tasks_under_their_milestone_in_position_order(
     world: World, django_assert_num_queries: Any
 ) -> None:
-    first = services.milestone_create(project=world.project, title="First")
-    second = services.milestone_create(project=world.project, title="Second")
-    a = services.task_create(project=world.project, title="a", created_by=None, milestone=second)
-    b = services.task_create(project=world.project, title="b", created_by=None)
-    c = services.task_create(project=world.project, title="c", created_by=None, milestone=second)
-    services.task_set_done(actor=None, task=a, done=True)  # done tasks keep their place
+    first = plans.milestone_create(project=world.project, title="First")
+    second = plans.milestone_create(project=world.project, title="Second")
+    a = plans.task_create(project=world.project, title="a", created_by=None, milestone=second)
+    b = plans.task_create(project=world.project, title="b", created_by=None)
+    c = plans.task_create(project=world.project, title="c", created_by=None, milestone=second)
+    plans.task_set_done(actor=None, task=a, done=True)  # done tasks keep their place
 
     with django_assert_num_queries(2):
         plan = selectors.project_plan(membership=world.admin, project=world.project)
@@ -248,14 +242,14 @@ def test_staff_not_on_project_lists_who_can_be_added(world: World) -> None:
 
 def test_a_task_is_overdue_only_while_open_and_past_its_due_date(world: World) -> None:
     today = timezone.localdate()
-    late = services.task_create(
+    late = plans.task_create(
         project=world.project, title="Late", created_by=world.admin,
         due_date=today - dt.timedelta(days=1),
     )  # fmt: skip
     assert late.is_overdue
-    done = services.task_update(actor=None, task=late, status=TaskStatus.DONE)
+    done = plans.task_update(actor=None, task=late, status=TaskStatus.DONE)
     assert not done.is_overdue
-    due_today = services.task_create(
+    due_today = plans.task_create(
         project=world.project, title="Today", created_by=world.admin, due_date=today
     )
     assert not due_today.is_overdue

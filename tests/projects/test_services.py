@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from portail.projects import services
+from portail.projects import plans, services
 from portail.projects.models import BillingMethod, Project, ProjectMember, Task, TaskStatus
 from tests.conftest import World
 
@@ -50,9 +50,9 @@ def test_a_project_owner_must_be_staff_of_the_portal(world: World) -> None:
 
 
 def test_a_task_refuses_a_milestone_of_another_project(world: World) -> None:
-    elsewhere = services.milestone_create(project=world.other_project, title="Theirs")
+    elsewhere = plans.milestone_create(project=world.other_project, title="Theirs")
     with pytest.raises(ValidationError) as error:
-        services.task_create(
+        plans.task_create(
             project=world.project, title="Copy", created_by=world.admin, milestone=elsewhere
         )
     assert "milestone" in error.value.message_dict
@@ -61,7 +61,7 @@ def test_a_task_refuses_a_milestone_of_another_project(world: World) -> None:
 
 def test_a_task_refuses_an_assignee_of_another_portal(world: World) -> None:
     with pytest.raises(ValidationError) as error:
-        services.task_create(
+        plans.task_create(
             project=world.project, title="Copy", created_by=world.admin, assignee=world.other_admin
         )
     assert "assignee" in error.value.message_dict

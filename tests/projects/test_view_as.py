@@ -17,7 +17,7 @@ from portail.access.catalogue import Level, builtin_client_permissions
 from portail.access.models import PermissionOverride
 from portail.access.selectors import visible_projects
 from portail.portals.models import Membership
-from portail.projects import services
+from portail.projects import plans
 from portail.projects.models import Project, ProjectMember, Task
 from portail.projects.permissions import TASKS_ADD, TASKS_EDIT
 from tests.conftest import World, make_member, make_project
@@ -41,16 +41,16 @@ def join(membership: Membership, project: Project) -> ProjectMember:
 def paul_on_project(world: World) -> ProjectMember:
     """Paul on Website, with a visible task, an internal one and one he added."""
     member = join(world.client, world.project)
-    launch = services.milestone_create(project=world.project, title="Launch", client_visible=True)
-    services.task_create(
+    launch = plans.milestone_create(project=world.project, title="Launch", client_visible=True)
+    plans.task_create(
         project=world.project,
         title="Write copy",
         created_by=world.admin,
         milestone=launch,
         client_visible=True,
     )
-    services.task_create(project=world.project, title="Budget review", created_by=world.admin)
-    services.task_create(project=world.project, title="Task by Paul", created_by=world.client)
+    plans.task_create(project=world.project, title="Budget review", created_by=world.admin)
+    plans.task_create(project=world.project, title="Task by Paul", created_by=world.client)
     return member
 
 

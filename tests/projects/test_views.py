@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.shortcuts import resolve_url
 
-from portail.projects import services
+from portail.projects import plans, services
 from portail.projects.models import (
     BillingMethod,
     Milestone,
@@ -149,15 +149,15 @@ def test_list_ignores_an_unknown_status_filter(world: World) -> None:
 
 
 def test_project_page_shows_overview_milestones_and_tasks(world: World) -> None:
-    milestone = services.milestone_create(project=world.project, title="Design phase")
-    services.task_create(
+    milestone = plans.milestone_create(project=world.project, title="Design phase")
+    plans.task_create(
         project=world.project,
         title="Wireframes",
         created_by=world.admin,
         milestone=milestone,
         assignee=world.employee,
     )
-    services.task_create(
+    plans.task_create(
         project=world.project, title="Hosting", created_by=world.admin, status=TaskStatus.DONE
     )
     response = world.client_for(world.employee).get(detail(world.project))
@@ -235,7 +235,7 @@ def test_milestone_add_edit_close_reopen_delete(world: World) -> None:
     milestone.refresh_from_db()
     assert not milestone.is_closed
 
-    task = services.task_create(
+    task = plans.task_create(
         project=world.project, title="Stays", created_by=None, milestone=milestone
     )
     client.post(purl("milestone-delete", world.project, milestone_id=milestone.pk))
@@ -248,7 +248,7 @@ def test_milestone_add_edit_close_reopen_delete(world: World) -> None:
 
 
 def test_quick_add_creates_an_open_task_in_the_milestone(world: World) -> None:
-    milestone = services.milestone_create(project=world.project, title="Design")
+    milestone = plans.milestone_create(project=world.project, title="Design")
     client = world.client_for(world.employee)
     response = client.post(
         purl("task-create", world.project), {"title": "Logo", "milestone": milestone.pk}
@@ -262,7 +262,7 @@ def test_quick_add_creates_an_open_task_in_the_milestone(world: World) -> None:
 
 
 def test_task_form_preselects_the_milestone_it_was_opened_from(world: World) -> None:
-    milestone = services.milestone_create(project=world.project, title="Design")
+    milestone = plans.milestone_create(project=world.project, title="Design")
     response = world.client_for(world.admin).get(
         purl("task-create", world.project), {"milestone": milestone.pk}
     )
@@ -270,8 +270,8 @@ def test_task_form_preselects_the_milestone_it_was_opened_from(world: World) -> 
 
 
 def test_edit_task_with_every_field(world: World) -> None:
-    milestone = services.milestone_create(project=world.project, title="Build")
-    task = services.task_create(project=world.project, title="Draft", created_by=world.admin)
+    milestone = plans.milestone_create(project=world.project, title="Build")
+    task = plans.task_create(project=world.project, title="Draft", created_by=world.admin)
     client = world.client_for(world.admin)
     edit = purl("task-edit", world.project, task_id=task.pk)
     assert client.get(edit).status_code == 200
@@ -298,7 +298,7 @@ def test_edit_task_with_every_field(world: World) -> None:
 
 
 def test_ticking_a_task_without_javascript_redirects_back_to_it(world: World) -> None:
-    task = services.task_create(project=world.project, title="Draft", created_by=world.admin)
+    task = plans.task_create(project=world.project, title="Draft", created_by=world.admin)
     client = world.client_for(world.employee)
     response = client.post(purl("task-done", world.project, task_id=task.pk))
     assert response.status_code == 302
@@ -314,7 +314,7 @@ def test_ticking_a_task_without_javascript_redirects_back_to_it(world: World) ->
 
 
 def test_a_task_whose_assignee_left_the_project_can_still_be_ticked_done(world: World) -> None:
-    task = services.task_create(
+    task = plans.task_create(
         project=world.project, title="Draft", created_by=world.admin, assignee=world.employee
     )
     services.project_member_remove(actor=None, project=world.project, membership=world.employee)
@@ -327,20 +327,20 @@ def test_a_task_whose_assignee_left_the_project_can_still_be_ticked_done(world: 
 
 
 def test_moving_a_task_to_someone_not_on_the_project_is_refused(world: World) -> None:
-    task = services.task_create(project=world.project, title="Draft", created_by=world.admin)
+    task = plans.task_create(project=world.project, title="Draft", created_by=world.admin)
     with pytest.raises(ValidationError) as error:
-        services.task_update(actor=None, task=task, assignee=world.outsider)
+        plans.task_update(actor=None, task=task, assignee=world.outsider)
     assert "assignee" in error.value.message_dict
     task.refresh_from_db()
     assert task.assignee is None
 
 
 def test_ticking_a_task_with_htmx_returns_the_row_and_the_new_progress(world: World) -> None:
-    milestone = services.milestone_create(project=world.project, title="Design")
-    task = services.task_create(
+    milestone = plans.milestone_create(project=world.project, title="Design")
+    task = plans.task_create(
         project=world.project, title="Logo", created_by=world.admin, milestone=milestone
     )
-    services.task_create(project=world.project, title="Other", created_by=world.admin)
+    plans.task_create(project=world.project, title="Other", created_by=world.admin)
     client = world.client_for(world.employee)
     response = client.post(
         purl("task-done", world.project, task_id=task.pk), HTTP_HX_REQUEST="true"
@@ -358,7 +358,7 @@ def test_ticking_a_task_with_htmx_returns_the_row_and_the_new_progress(world: Wo
 
 
 def test_htmx_tick_of_a_task_without_milestone_updates_only_the_project_bar(world: World) -> None:
-    task = services.task_create(project=world.project, title="Loose", created_by=world.admin)
+    task = plans.task_create(project=world.project, title="Loose", created_by=world.admin)
     response = world.client_for(world.admin).post(
         purl("task-done", world.project, task_id=task.pk), HTTP_HX_REQUEST="true"
     )
@@ -368,7 +368,7 @@ def test_htmx_tick_of_a_task_without_milestone_updates_only_the_project_bar(worl
 
 
 def test_delete_task(world: World) -> None:
-    task = services.task_create(project=world.project, title="Oops", created_by=world.admin)
+    task = plans.task_create(project=world.project, title="Oops", created_by=world.admin)
     response = world.client_for(world.employee).post(
         purl("task-delete", world.project, task_id=task.pk)
     )
@@ -378,8 +378,8 @@ def test_delete_task(world: World) -> None:
 
 def test_every_page_renders_for_an_employee_on_the_project(world: World) -> None:
     """Every GET page renders for an employee on the project (templates resolve every URL)."""
-    milestone = services.milestone_create(project=world.project, title="M")
-    task = services.task_create(project=world.project, title="T", created_by=world.admin)
+    milestone = plans.milestone_create(project=world.project, title="M")
+    task = plans.task_create(project=world.project, title="T", created_by=world.admin)
     client = world.client_for(world.employee)
     for path in (
         detail(world.project),
@@ -396,8 +396,8 @@ def test_every_page_renders_for_an_employee_on_the_project(world: World) -> None
 
 
 def test_an_archived_project_is_read_only_until_it_is_restored(world: World) -> None:
-    launch = services.milestone_create(project=world.project, title="Launch")
-    task = services.task_create(project=world.project, title="Copy", created_by=world.admin)
+    launch = plans.milestone_create(project=world.project, title="Launch")
+    task = plans.task_create(project=world.project, title="Copy", created_by=world.admin)
     admin = world.client_for(world.admin)
     admin.post(purl("archive", world.project))
 

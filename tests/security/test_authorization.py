@@ -42,7 +42,7 @@ from portail.clients import companies, project_clients
 from portail.clients.models import ClientCompany
 from portail.notifications.models import EmailStatus, OutboundEmail
 from portail.portals.models import Membership
-from portail.projects import services
+from portail.projects import plans, services
 from portail.projects.models import Milestone, Project, ProjectMember, Task
 from portail.projects.permissions import (
     CREATE_PROJECTS,
@@ -415,8 +415,8 @@ def module_rows(project: Project, creator: Membership, taken: set[str]) -> dict[
 @pytest.fixture
 def matrix(world: World) -> Fixture:
     project = world.project
-    milestone = services.milestone_create(project=project, title="Launch")
-    task = services.task_create(project=project, title="Write copy", created_by=world.admin)
+    milestone = plans.milestone_create(project=project, title="Launch")
+    task = plans.task_create(project=project, title="Write copy", created_by=world.admin)
     # Shown to clients, and added by staff: `own` levels do not reach them.
     Milestone.objects.filter(pk=milestone.pk).update(client_visible=True)
     Task.objects.filter(pk=task.pk).update(client_visible=True)
@@ -685,8 +685,8 @@ def elsewhere(matrix: Fixture) -> Elsewhere:
     )
     ids = {
         "project_id": theirs.pk,
-        "milestone_id": services.milestone_create(project=theirs, title="Launch").pk,
-        "task_id": services.task_create(project=theirs, title="Write copy", created_by=owner).pk,
+        "milestone_id": plans.milestone_create(project=theirs, title="Launch").pk,
+        "task_id": plans.task_create(project=theirs, title="Write copy", created_by=owner).pk,
         "company_id": company.pk,
         "membership_id": carla.pk,
         "profile_id": profile.pk,

@@ -58,6 +58,7 @@ from portail.clients.companies import company_create
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.models import Membership, Portal, StaffRole
 from portail.portals.services import membership_add_staff, portal_create, user_for_email
+from portail.projects import plans
 from portail.projects import services as project_services
 from portail.projects.models import Milestone, Project, ProjectMember, Task
 from portail.projects.permissions import MILESTONES_VIEW, PROJECT_VIEW, TASKS_VIEW
@@ -403,7 +404,7 @@ def build_portal(plan: PortalPlan, tokens: Tokens, shared: Built | None = None) 
         made: list[Milestone] = []
         for title, visible in project_plan.milestones:
             token = tokens("m")
-            milestone = project_services.milestone_create(
+            milestone = plans.milestone_create(
                 project=project,
                 title=_named(token, title),
                 client_visible=visible,
@@ -418,7 +419,7 @@ def build_portal(plan: PortalPlan, tokens: Tokens, shared: Built | None = None) 
             ):
                 assignee = None  # only active people of the project are assigned work
             token = tokens("t")
-            task = project_services.task_create(
+            task = plans.task_create(
                 project=project,
                 title=_named(token, task_plan.title),
                 created_by=admin,

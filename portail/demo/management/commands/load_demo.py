@@ -44,13 +44,8 @@ from portail.projects.models import (
     TaskStatus,
 )
 from portail.projects.permissions import MILESTONES_VIEW, PROJECT_VIEW, TASKS_VIEW, USERS_VIEW
-from portail.projects.services import (
-    milestone_create,
-    milestone_set_closed,
-    project_create,
-    project_member_add,
-    task_create,
-)
+from portail.projects.plans import milestone_create, milestone_set_closed, task_create
+from portail.projects.services import project_create, project_member_add
 
 DEMO_PORTAL_NAME = "Studio Demo"
 DEMO_PORTAL_SLUG = "demo"
