@@ -12,3 +12,16 @@ class AccessConfig(AppConfig):
 
         # Every app's permissions.py declares its modules and portal actions.
         autodiscover()
+
+        # The audit log links a client profile it names to the profile's permissions page.
+        from django.urls import reverse
+
+        from portail.access.models import ClientProfile
+        from portail.audit.links import register_row_link
+
+        register_row_link(
+            ClientProfile,
+            lambda slug, profile: reverse(
+                "access:profile-permissions", kwargs={"portal_slug": slug, "profile_id": profile.pk}
+            ),
+        )

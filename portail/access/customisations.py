@@ -18,6 +18,11 @@ from django.db import transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from portail.access.events import (
+    PERMISSION_OVERRIDE_CLONED,
+    PERMISSION_OVERRIDE_REMOVED,
+    PERMISSION_OVERRIDE_SET,
+)
 from portail.access.member_selectors import CUSTOMISABLE_STATUSES
 from portail.access.models import PermissionOverride
 from portail.access.profiles import check_permissions, full_set
@@ -63,7 +68,7 @@ def _lock_members(pks: list[int]) -> dict[int, ProjectMember]:
     deadlock), with their person and portal; gone ones are missing from the answer."""
     rows = (
         ProjectMember.objects.select_for_update(of=("self",))
-        .select_related("portal", "membership__user")
+        .select_related("portal", "project", "membership__user")
         .filter(pk__in=pks)
         .order_by("pk")
     )
@@ -108,12 +113,12 @@ def member_permissions_customise(
     audit_log(
         portal=member.portal,
         actor=actor,
-        action="permission_override.set",
+        action=PERMISSION_OVERRIDE_SET,
         target=override,
         before={"permissions": before} if before is not None else None,
         after={
-            "project": member.project_id,
-            "membership": member.membership_id,
+            "project": member.project,
+            "membership": member.membership,
             "permissions": chosen,
         },
     )
@@ -188,13 +193,13 @@ def member_permissions_clone(
         audit_log(
             portal=source.portal,
             actor=actor,
-            action="permission_override.cloned",
+            action=PERMISSION_OVERRIDE_CLONED,
             target=override,
             before={"permissions": before} if before is not None else None,
             after={
-                "project": row.project_id,
-                "membership": row.membership_id,
-                "copied_from": source.membership_id,
+                "project": row.project,
+                "membership": row.membership,
+                "copied_from": source.membership,
                 "permissions": chosen,
             },
         )
@@ -223,11 +228,11 @@ def member_permissions_reset(*, member: ProjectMember, actor: User | None) -> No
     audit_log(
         portal=locked.portal,
         actor=actor,
-        action="permission_override.removed",
+        action=PERMISSION_OVERRIDE_REMOVED,
         target=override,
         before={
-            "project": locked.project_id,
-            "membership": locked.membership_id,
+            "project": locked.project,
+            "membership": locked.membership,
             "permissions": full_set(override.permissions),
         },
     )

@@ -85,3 +85,7 @@ class PermissionOverride(models.Model):
 
     def __str__(self) -> str:
         return f"customised permissions of project member {self.member_id}"
+
+    def audit_name(self) -> str:
+        """How the audit log names a customisation: its person and project."""
+        return f"{self.member.membership.user.email} · {self.member.project.name}"

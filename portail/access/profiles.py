@@ -29,6 +29,13 @@ from portail.access.catalogue import (
     levels_for,
     staff_only_codes,
 )
+from portail.access.events import (
+    CLIENT_PROFILE_CREATED,
+    CLIENT_PROFILE_DEFAULT_SET,
+    CLIENT_PROFILE_DELETED,
+    CLIENT_PROFILE_PERMISSIONS_CHANGED,
+    CLIENT_PROFILE_RENAMED,
+)
 from portail.access.models import BUILTIN_PROFILE_NAME, ClientProfile
 from portail.access.profile_selectors import client_profile_users
 from portail.access.rules import profile_permissions
@@ -194,12 +201,12 @@ def client_profile_create(
     audit_log(
         portal=portal,
         actor=actor,
-        action="client_profile.created",
+        action=CLIENT_PROFILE_CREATED,
         target=profile,
         after={
             "name": profile.name,
             "permissions": chosen,
-            "clone_of": clone_of.pk if clone_of is not None else None,
+            "clone_of": clone_of,
         },
     )
     return profile
@@ -220,7 +227,7 @@ def client_profile_rename(
     audit_log(
         portal=profile.portal,
         actor=actor,
-        action="client_profile.renamed",
+        action=CLIENT_PROFILE_RENAMED,
         target=profile,
         before={"name": before},
         after={"name": clean_name},
@@ -249,7 +256,7 @@ def client_profile_set_permissions(
         audit_log(
             portal=profile.portal,
             actor=actor,
-            action="client_profile.permissions_changed",
+            action=CLIENT_PROFILE_PERMISSIONS_CHANGED,
             target=profile,
             before={code: before[code] for code in changed},
             after={code: chosen[code] for code in changed},
@@ -283,10 +290,10 @@ def client_profile_set_default(*, profile: ClientProfile, actor: User | None) ->
     audit_log(
         portal=locked.portal,
         actor=actor,
-        action="client_profile.default_set",
+        action=CLIENT_PROFILE_DEFAULT_SET,
         target=locked,
-        before={"default": previous.pk if previous is not None else None},
-        after={"default": locked.pk},
+        before={"default": previous},
+        after={"default": locked},
     )
     return locked
 
@@ -324,15 +331,15 @@ def client_profile_delete(*, profile: ClientProfile, actor: User | None) -> None
     if default is None:
         default = client_profile_builtin(portal=profile.portal)
     removed = Membership.objects.filter(client_profile=profile)
-    moved = sorted(removed.values_list("pk", flat=True))
+    moved = list(removed.select_related("user").order_by("pk"))
     removed.update(client_profile=default)
     audit_log(
         portal=profile.portal,
         actor=actor,
-        action="client_profile.deleted",
+        action=CLIENT_PROFILE_DELETED,
         target=profile,
         before={"name": profile.name, "permissions": full_set(profile.permissions)},
-        after={"removed_users_moved_to": default.pk, "removed_users": moved} if moved else None,
+        after={"removed_users_moved_to": default, "removed_users": moved} if moved else None,
     )
     try:
         with transaction.atomic():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from portail.access.events import MEMBER_SIGNIN_UNLOCKED, PORTAL_SECURITY_UPDATED
 from portail.accounts.lockout import signin_failures_clear
 from portail.accounts.models import User
 from portail.audit.services import audit_log
@@ -29,7 +30,7 @@ def portal_security_update(
     audit_log(
         portal=portal,
         actor=actor,
-        action="portal.security_updated",
+        action=PORTAL_SECURITY_UPDATED,
         target=portal,
         before={"require_staff_two_factor": not require_staff_two_factor},
         after={"require_staff_two_factor": require_staff_two_factor},
@@ -51,7 +52,7 @@ def membership_signin_unlock(*, membership: Membership, actor: User | None) -> i
     audit_log(
         portal=membership.portal,
         actor=actor,
-        action="member.signin_unlocked",
+        action=MEMBER_SIGNIN_UNLOCKED,
         target=membership,
         before={"signin_failures": failures},
     )

@@ -30,6 +30,10 @@ class AuditEvent(models.Model):
     target_label = models.CharField(_("target"), max_length=300, blank=True)
     before = models.JSONField(_("before"), null=True, blank=True, encoder=DjangoJSONEncoder)
     after = models.JSONField(_("after"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    # The rows that `before` and `after` hold ids of, named as they were when the change was
+    # made: {"company": {"type": "clients.clientcompany", "rows": {"5": "Bowman"}}}. The
+    # log reads these names, so a renamed or deleted row still reads as it was.
+    names = models.JSONField(_("names"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:

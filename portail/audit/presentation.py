@@ -1,12 +1,15 @@
 """How an event reads on the page: a compact before/after diff and human labels.
 
-Labels come from the target's model through the app registry (no import of
-the domain apps, which audit must not know); a model or field that no longer
+Rows an event refers to read as the names the event stored when it was written
+(`AuditEvent.names`, audit_log), linked to their page while they still exist
+(links.py). Field labels come from the target's model through the app registry,
+read generically (audit names no domain model); a model or field that no longer
 exists falls back to its stored key, so old records always display.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,9 +24,16 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portail.audit.links import row_addresses
 from portail.audit.models import AuditEvent
 
 MAX_VALUE_LENGTH = 120
+
+
+@dataclass(frozen=True)
+class NamedRow:
+    name: str
+    url: str | None
 
 
 @dataclass(frozen=True)
@@ -33,33 +43,20 @@ class FieldChange:
     kind: Literal["added", "removed", "changed"]
     old: str | None
     new: str | None
+    # The rows the old and new values name, each with its page while it exists.
+    old_rows: list[NamedRow] = dataclasses.field(default_factory=list)
+    new_rows: list[NamedRow] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class EventRow:
     event: AuditEvent
     target_type_label: str
-    target_label: str  # the target as it is named now, else as it was when logged
+    target_label: str  # the target as it was named when the change was made
+    target_url: str | None  # its page, while it exists
     changes: list[FieldChange]
 
 
-# Stored keys that hold the id (or a list of ids) of a row of another model, by that
-# model: the page shows the row's name ("Brand refresh", "paula@bowman.test"), not "6".
-REFERENCES: dict[str, str] = {
-    "project": "projects.Project",
-    "projects": "projects.Project",
-    "company": "clients.ClientCompany",
-    "new_primary": "clients.ClientCompany",
-    "previous_primary": "clients.ClientCompany",
-    "membership": "portals.Membership",
-    "copied_from": "portals.Membership",
-    "removed_users": "portals.Membership",
-    "client_users": "portals.Membership",
-    "profile": "access.ClientProfile",
-    "clone_of": "access.ClientProfile",
-    "default": "access.ClientProfile",
-    "removed_users_moved_to": "access.ClientProfile",
-}
 # Labels of stored keys that are not a field of the target's model.
 KEY_LABELS: dict[str, Promise] = {
     "client_users": gettext_lazy("Client users"),
@@ -84,69 +81,41 @@ KEY_LABELS: dict[str, Promise] = {
     "signin_failures": gettext_lazy("Failed sign-ins"),
     "superseded": gettext_lazy("Replaced"),
 }
-# The field that names a row of each referenced model ("name" when not listed).
-NAME_FIELDS: dict[str, str] = {"portals.Membership": "user__email"}
-# Targets whose stored label is made of ids ("6 in project 2"): the fields naming them.
-TARGET_NAMES: dict[str, tuple[str, ...]] = {
-    "projects.projectmember": ("membership__user__email", "project__name"),
-    "clients.projectclient": ("company__name", "project__name"),
-    "clients.invitation": ("membership__user__email",),
-    "access.permissionoverride": ("member__membership__user__email", "member__project__name"),
-}
-
-Names = dict[tuple[str, str], str]  # (model label, id as text) -> name
+Links = dict[tuple[str, str], str]  # (row type, id as text) -> the row's page
 
 
-def event_rows(events: list[AuditEvent]) -> list[EventRow]:
-    """The page's events, with the rows they refer to named: one query per model."""
-    names = _names(events)
+def event_rows(events: list[AuditEvent], *, portal_slug: str) -> list[EventRow]:
+    """The page's events, the rows they refer to named as they were and linked while they
+    exist: one query per kind of row that has a page."""
+    wanted: dict[str, set[str]] = {}
+    for event in events:
+        wanted.setdefault(event.target_type, set()).add(event.target_id)
+        for entry in _named(event).values():
+            wanted.setdefault(entry["type"], set()).update(entry["rows"])
+    portal_ids = {event.portal_id for event in events}
+    links: Links = {}
+    for portal_id in portal_ids:
+        links.update(row_addresses(portal_id=portal_id, portal_slug=portal_slug, wanted=wanted))
     return [
         EventRow(
             event=event,
             target_type_label=target_type_label(event.target_type),
-            target_label=names.get((event.target_type, event.target_id))
-            or event.target_label
-            or event.target_id,
-            changes=changes(event, names),
+            target_label=event.target_label or event.target_id,
+            target_url=links.get((event.target_type, event.target_id)),
+            changes=changes(event, links),
         )
         for event in events
     ]
 
 
-def _ids(value: Any) -> list[str]:
-    values = value if isinstance(value, list) else [value]
-    return [str(v) for v in values if isinstance(v, int) and not isinstance(v, bool)]
-
-
-def _names(events: list[AuditEvent]) -> Names:
-    wanted: dict[str, set[str]] = {}
-    targets: dict[str, set[str]] = {}
-    for event in events:
-        for values in (event.before, event.after):
-            if not isinstance(values, dict):
-                continue
-            for key in values.keys() & REFERENCES.keys():
-                wanted.setdefault(REFERENCES[key], set()).update(_ids(values[key]))
-        if event.target_type in TARGET_NAMES:
-            targets.setdefault(event.target_type, set()).add(event.target_id)
-    portal_ids = {event.portal_id for event in events}
-    names: Names = {}
-    for label, ids in wanted.items():
-        names.update(_read(label, ids, (NAME_FIELDS.get(label, "name"),), portal_ids))
-    for label, ids in targets.items():
-        names.update(_read(label, ids, TARGET_NAMES[label], portal_ids))
-    return names
-
-
-def _read(label: str, ids: set[str], fields: tuple[str, ...], portal_ids: set[int]) -> Names:
-    model = _model(label)
-    numeric = [int(i) for i in ids if i.isdigit()]
-    if model is None or not numeric:
-        return {}
-    rows = model._default_manager.filter(pk__in=numeric, portal_id__in=portal_ids)
+def _named(event: AuditEvent) -> dict[str, Any]:
+    names = event.names if isinstance(event.names, dict) else {}
     return {
-        (label.lower(), str(pk)): " · ".join(str(part) for part in parts if part)
-        for pk, *parts in rows.values_list("pk", *fields)
+        key: entry
+        for key, entry in names.items()
+        if isinstance(entry, dict)
+        and isinstance(entry.get("type"), str)
+        and isinstance(entry.get("rows"), dict)
     }
 
 
@@ -177,45 +146,66 @@ def _label(field: Any, key: str) -> str:
     return capfirst(str(label))
 
 
-def changes(event: AuditEvent, names: Names | None = None) -> list[FieldChange]:
+def changes(event: AuditEvent, links: Links | None = None) -> list[FieldChange]:
     """Each field that differs between before and after, by key; unchanged ones are left out.
 
-    Ids of rows of other models (REFERENCES) read as the names in `names`.
+    A key that holds rows (ids) reads as the names the event stored, "#id" for one it did
+    not name, each linked while the row exists.
     """
-    names = names or {}
+    links = links or {}
+    named = _named(event)
     before: dict[str, Any] = event.before if isinstance(event.before, dict) else {}
     after: dict[str, Any] = event.after if isinstance(event.after, dict) else {}
     result = []
     for key in sorted(before.keys() | after.keys()):
         if key in before and key in after and before[key] == after[key]:
             continue
-        field = _field(event.target_type, key)
+        model_field = _field(event.target_type, key)
         # A field with choices ("status") reads as the choice's label ("Invited").
-        choices = dict(getattr(field, "flatchoices", None) or ())
+        choices = dict(getattr(model_field, "flatchoices", None) or ())
         kind: Literal["added", "removed", "changed"] = (
             "changed" if key in before and key in after else "added" if key in after else "removed"
         )
+        old_rows = _rows(before[key], named.get(key), links) if key in before else []
+        new_rows = _rows(after[key], named.get(key), links) if key in after else []
         result.append(
             FieldChange(
                 field=key,
-                label=_label(field, key),
+                label=_label(model_field, key),
                 kind=kind,
-                old=_display(key, before[key], names, choices) if key in before else None,
-                new=_display(key, after[key], names, choices) if key in after else None,
+                old=_display(before[key], old_rows, choices) if key in before else None,
+                new=_display(after[key], new_rows, choices) if key in after else None,
+                old_rows=old_rows,
+                new_rows=new_rows,
             )
         )
     return result
 
 
-def _display(key: str, value: Any, names: Names, choices: dict[Any, Any]) -> str:
+def _ids(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [str(v) for v in values if isinstance(v, int) and not isinstance(v, bool)]
+
+
+def _rows(value: Any, entry: dict[str, Any] | None, links: Links) -> list[NamedRow]:
+    if entry is None:
+        return []
+    return [
+        NamedRow(
+            name=str(entry["rows"].get(str(pk), f"#{pk}")),
+            url=links.get((entry["type"], str(pk))),
+        )
+        for pk in _ids(value)
+    ]
+
+
+def _display(value: Any, rows: list[NamedRow], choices: dict[Any, Any]) -> str:
     if isinstance(value, str) and value in choices:
         return str(choices[value])
-    model = REFERENCES.get(key)
-    if model is not None and _ids(value):
-        is_list = isinstance(value, list)
-        ids = value if is_list else [value]
-        named = [names.get((model.lower(), str(v)), f"#{v}") for v in ids]
-        return display_value(named if is_list else named[0])
+    if rows:
+        return display_value(
+            [row.name for row in rows] if isinstance(value, list) else rows[0].name
+        )
     return display_value(value)
 
 

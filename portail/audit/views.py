@@ -36,7 +36,7 @@ def events(request: PortalRequest) -> HttpResponse:
             until=form.cleaned_data["until"],
         )
         page = paginate(request, found, PAGE_SIZE)
-        rows = event_rows(list(page.object_list))
+        rows = event_rows(list(page.object_list), portal_slug=request.portal.slug)
     return render(
         request,
         "audit/events.html",

@@ -19,3 +19,28 @@ class ClientsConfig(AppConfig):
         from portail.clients.upgrade import check_before_reindex
 
         pre_migrate.connect(check_before_reindex, sender=self)
+
+        # The audit log links a company or client user it names to their page.
+        from django.urls import reverse
+
+        from portail.audit.links import register_row_link
+        from portail.clients.models import ClientCompany
+        from portail.portals.models import Membership, MembershipStatus
+
+        register_row_link(
+            ClientCompany,
+            lambda slug, company: reverse(
+                "clients:company-edit", kwargs={"portal_slug": slug, "company_id": company.pk}
+            ),
+        )
+        register_row_link(
+            Membership,
+            lambda slug, membership: (
+                reverse(
+                    "clients:user-edit",
+                    kwargs={"portal_slug": slug, "membership_id": membership.pk},
+                )
+                if membership.is_client and membership.status != MembershipStatus.DEACTIVATED
+                else None
+            ),
+        )

@@ -24,6 +24,13 @@ from portail.access.profiles import client_profile_builtin
 from portail.accounts.models import User
 from portail.audit.services import audit_log
 from portail.clients.companies import company_create
+from portail.clients.events import (
+    CLIENT_USER_ADDED,
+    CLIENT_USER_READDED,
+    CLIENT_USER_REMOVED,
+    CLIENT_USER_UPDATED,
+    PROJECT_MEMBER_RATE_CHANGED,
+)
 from portail.clients.invitation_services import (
     invitation_revoke,
     invitation_send,
@@ -80,8 +87,8 @@ def _check_company(portal: Portal, company: ClientCompany) -> ClientCompany:
 def _snapshot_user(membership: Membership) -> dict[str, Any]:
     return {
         "email": membership.user.email,
-        "company": membership.client_company_id,
-        "profile": membership.client_profile_id,
+        "company": membership.client_company,
+        "profile": membership.client_profile,
         "hourly_rate": rate_text(membership.hourly_rate),
         "status": membership.status,
     }
@@ -165,10 +172,10 @@ def client_user_add(
     audit_log(
         portal=portal,
         actor=actor,
-        action="client_user.readded" if before else "client_user.added",
+        action=CLIENT_USER_READDED if before else CLIENT_USER_ADDED,
         target=membership,
         before=before,
-        after=_snapshot_user(membership) | {"projects": sorted(p.pk for p in chosen)},
+        after=_snapshot_user(membership) | {"projects": sorted(chosen, key=lambda p: p.pk)},
     )
     for project in chosen:
         project_join(membership=membership, project=project, rate=rate, actor=actor)
@@ -250,7 +257,7 @@ def client_user_update(
         audit_log(
             portal=portal,
             actor=actor,
-            action="client_user.updated",
+            action=CLIENT_USER_UPDATED,
             target=membership,
             before={k: v for k, v in before.items() if after[k] != v},
             after={k: v for k, v in after.items() if before[k] != v},
@@ -274,7 +281,7 @@ def client_user_update(
             audit_log(
                 portal=portal,
                 actor=actor,
-                action="project_member.rate_changed",
+                action=PROJECT_MEMBER_RATE_CHANGED,
                 target=row,
                 before={"hourly_rate": rate_text(row.hourly_rate)},
                 after={"hourly_rate": rate_text(rate)},
@@ -299,9 +306,12 @@ def client_user_remove(*, membership: Membership, actor: User | None, notify: bo
     """
     membership = client_user_lock(membership)
     before = _snapshot_user(membership)
-    projects = sorted(
-        ProjectMember.objects.filter(membership=membership).values_list("project_id", flat=True)
-    )
+    projects = [
+        row.project
+        for row in ProjectMember.objects.filter(membership=membership)
+        .select_related("project")
+        .order_by("project_id")
+    ]
     project_members_delete(members=ProjectMember.objects.filter(membership=membership))
     if membership.status == MembershipStatus.INVITED:
         invitation_revoke(membership=membership, actor=actor)
@@ -312,7 +322,7 @@ def client_user_remove(*, membership: Membership, actor: User | None, notify: bo
     audit_log(
         portal=membership.portal,
         actor=actor,
-        action="client_user.removed",
+        action=CLIENT_USER_REMOVED,
         target=membership,
         before=before | {"projects": projects},
         after={"status": membership.status, "notified": notify},

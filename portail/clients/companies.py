@@ -18,6 +18,11 @@ from django.utils.translation import gettext as _
 
 from portail.accounts.models import User
 from portail.audit.services import audit_log
+from portail.clients.events import (
+    CLIENT_COMPANY_CREATED,
+    CLIENT_COMPANY_DELETED,
+    CLIENT_COMPANY_UPDATED,
+)
 from portail.clients.links import check_projects, link_add, link_remove
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.models import Portal
@@ -87,10 +92,14 @@ def _snapshot(company: ClientCompany) -> dict[str, Any]:
     return values
 
 
-def _project_ids(company: ClientCompany) -> list[int]:
-    return sorted(
-        ProjectClient.objects.filter(company=company).values_list("project_id", flat=True)
-    )
+def _pk(row: Project) -> int:
+    return row.pk
+
+
+def _projects(company: ClientCompany) -> list[Project]:
+    """The company's projects, for the log (by id, each with its name)."""
+    links = ProjectClient.objects.filter(company=company).select_related("project")
+    return sorted((link.project for link in links), key=_pk)
 
 
 def _lock_live(company: ClientCompany) -> ClientCompany:
@@ -140,9 +149,9 @@ def company_create(
     audit_log(
         portal=portal,
         actor=actor,
-        action="client_company.created",
+        action=CLIENT_COMPANY_CREATED,
         target=company,
-        after=_snapshot(company) | {"projects": sorted(p.pk for p in chosen)},
+        after=_snapshot(company) | {"projects": sorted(chosen, key=_pk)},
     )
     for project in chosen:
         link_add(project=project, company=company, actor=actor, make_primary=None)
@@ -175,7 +184,7 @@ def company_update(*, company: ClientCompany, actor: User | None, **changes: Any
 
     if new_projects is not None:
         wanted = {p.pk: p for p in new_projects}
-        links = list(ProjectClient.objects.filter(company=company))
+        links = list(ProjectClient.objects.filter(company=company).select_related("project"))
         current = {link.project_id for link in links}
         added = check_projects(company.portal, (p for pk, p in wanted.items() if pk not in current))
         removed = [link for link in links if link.project_id not in wanted]
@@ -184,14 +193,14 @@ def company_update(*, company: ClientCompany, actor: User | None, **changes: Any
         for project in added:
             link_add(project=project, company=company, actor=actor, make_primary=None)
         if added or removed:
-            audit_before["projects"] = sorted(current)
-            audit_after["projects"] = sorted(wanted)
+            audit_before["projects"] = sorted((link.project for link in links), key=_pk)
+            audit_after["projects"] = [wanted[pk] for pk in sorted(wanted)]
 
     if audit_after or audit_before:
         audit_log(
             portal=company.portal,
             actor=actor,
-            action="client_company.updated",
+            action=CLIENT_COMPANY_UPDATED,
             target=company,
             before=audit_before,
             after=audit_after,
@@ -210,9 +219,9 @@ def company_delete(*, company: ClientCompany, actor: User | None) -> None:
     audit_log(
         portal=company.portal,
         actor=actor,
-        action="client_company.deleted",
+        action=CLIENT_COMPANY_DELETED,
         target=company,
-        before=_snapshot(company) | {"projects": _project_ids(company)},
+        before=_snapshot(company) | {"projects": _projects(company)},
     )
     for link in ProjectClient.objects.filter(company=company):
         link_remove(link, actor)

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from portail.accounts.models import User
 from portail.accounts.tokens import new_token
 from portail.audit.services import audit_log
+from portail.clients.events import INVITATION_ACCEPTED, INVITATION_REVOKED, INVITATION_SENT
 from portail.clients.invitation_presentation import duration_text
 from portail.clients.invitation_selectors import (
     OPEN,
@@ -110,11 +111,11 @@ def invitation_send(
     audit_log(
         portal=membership.portal,
         actor=actor,
-        action="invitation.sent",
+        action=INVITATION_SENT,
         target=invitation,
         before={"superseded": superseded} if superseded else None,
         after={
-            "membership": membership.pk,
+            "membership": membership,
             "email": user.email,
             "expires_at": invitation.expires_at,
         },
@@ -201,7 +202,7 @@ def invitation_revoke(
     audit_log(
         portal=membership.portal,
         actor=actor,
-        action="invitation.revoked",
+        action=INVITATION_REVOKED,
         target=invitation,
         before={"expires_at": invitation.expires_at},
         after={"revoked_at": now},
@@ -322,12 +323,12 @@ def invitation_accept(
     audit_log(
         portal=membership.portal,
         actor=invitee,
-        action="invitation.accepted",
+        action=INVITATION_ACCEPTED,
         target=invitation,
         before={"status": MembershipStatus.INVITED.value},
         after={
             "status": membership.status,
-            "membership": membership.pk,
+            "membership": membership,
             "new_account": new_person,
         },
     )

@@ -24,9 +24,15 @@ from django.utils.translation import gettext as _
 from portail.access.models import PermissionOverride
 from portail.accounts.models import User
 from portail.audit.services import audit_log
+from portail.clients.events import (
+    PROJECT_CLIENT_ADDED,
+    PROJECT_CLIENT_PRIMARY_UNSET,
+    PROJECT_CLIENT_REMOVED,
+)
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.clients.rates import rate_text
 from portail.portals.models import Membership, Portal
+from portail.projects.events import PROJECT_MEMBER_ADDED
 from portail.projects.models import Project, ProjectMember, ProjectStatus
 from portail.projects.services import project_member_ensure, project_members_delete
 
@@ -64,7 +70,11 @@ def primary_current(project: Project) -> ProjectClient | None:
 
 
 def primary_drop(
-    previous: ProjectClient, *, portal: Portal, actor: User | None, new_primary: int | None
+    previous: ProjectClient,
+    *,
+    portal: Portal,
+    actor: User | None,
+    new_primary: ClientCompany | None,
 ) -> None:
     """PC4: the previous primary loses the mark, first thing in the transaction where
     another company takes it (the partial unique index `clients_one_primary_per_project`
@@ -82,7 +92,7 @@ def primary_drop(
     audit_log(
         portal=portal,
         actor=actor,
-        action="project_client.primary_unset",
+        action=PROJECT_CLIENT_PRIMARY_UNSET,
         target=previous,
         before={"is_primary": True},
         after=after,
@@ -129,9 +139,9 @@ def link_add(
     audit_log(
         portal=company.portal,
         actor=actor,
-        action="project_client.added",
+        action=PROJECT_CLIENT_ADDED,
         target=link,
-        after={"project": project.pk, "company": company.pk, "is_primary": make_primary},
+        after={"project": project, "company": company, "is_primary": make_primary},
     )
     return link, True
 
@@ -145,13 +155,16 @@ def link_remove(link: ProjectClient, actor: User | None) -> None:
     leaving = ProjectMember.objects.filter(
         project_id=link.project_id, membership__client_company_id=link.company_id
     )
-    left = sorted(leaving.values_list("membership_id", flat=True))
+    left = [
+        row.membership
+        for row in leaving.select_related("membership__user").order_by("membership_id")
+    ]
     # Their customisations go with their project membership; the audit event keeps them.
     customised = customisations(leaving)
     project_members_delete(members=leaving)
     before: dict[str, Any] = {
-        "project": link.project_id,
-        "company": link.company_id,
+        "project": link.project,
+        "company": link.company,
         "is_primary": link.is_primary,
         "client_users": left,
     }
@@ -160,7 +173,7 @@ def link_remove(link: ProjectClient, actor: User | None) -> None:
     audit_log(
         portal=link.portal,
         actor=actor,
-        action="project_client.removed",
+        action=PROJECT_CLIENT_REMOVED,
         target=link,
         before=before,
     )
@@ -194,11 +207,11 @@ def project_join(
         audit_log(
             portal=project.portal,
             actor=actor,
-            action="project_member.added",
+            action=PROJECT_MEMBER_ADDED,
             target=member,
             after={
-                "project": project.pk,
-                "membership": membership.pk,
+                "project": project,
+                "membership": membership,
                 "hourly_rate": rate_text(rate),
             },
         )

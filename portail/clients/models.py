@@ -89,6 +89,10 @@ class ProjectClient(models.Model):
     def __str__(self) -> str:
         return f"company {self.company_id} on project {self.project_id}"
 
+    def audit_name(self) -> str:
+        """How the audit log names a client of a project: the company and the project."""
+        return f"{self.company.name} · {self.project.name}"
+
 
 class Invitation(models.Model):
     """An invitation of a client user to a portal (RULES CU2-CU4, CU10).
@@ -130,3 +134,7 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"invitation {self.pk} of membership {self.membership_id}"
+
+    def audit_name(self) -> str:
+        """How the audit log names an invitation: by the email of the person invited."""
+        return str(self.membership.user.email)

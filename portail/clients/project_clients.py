@@ -28,6 +28,7 @@ from portail.accounts.models import User
 from portail.audit.services import audit_log
 from portail.clients.client_users import client_user_add, client_user_lock
 from portail.clients.companies import company_create
+from portail.clients.events import PROJECT_CLIENT_PRIMARY_SET, PROJECT_MEMBER_RATE_CHANGED
 from portail.clients.limits import MAX_PEOPLE_PER_REQUEST, too_many_people
 from portail.clients.links import (
     check_projects,
@@ -43,6 +44,7 @@ from portail.clients.models import ClientCompany, ProjectClient
 from portail.clients.rates import check_rate, no_project_rate, rate_text
 from portail.notifications.services import email_queue
 from portail.portals.models import Membership, MembershipKind, MembershipStatus
+from portail.projects.events import PROJECT_MEMBER_REMOVED
 from portail.projects.models import Project, ProjectMember
 from portail.projects.services import project_members_delete
 
@@ -131,17 +133,17 @@ def project_client_set_primary(
         return link
     previous = primary_current(project)
     if previous is not None:
-        primary_drop(previous, portal=project.portal, actor=actor, new_primary=company.pk)
+        primary_drop(previous, portal=project.portal, actor=actor, new_primary=company)
     link.is_primary = True
     link.save(update_fields=["is_primary"])
     audit_log(
         portal=project.portal,
         actor=actor,
-        action="project_client.primary_set",
+        action=PROJECT_CLIENT_PRIMARY_SET,
         target=link,
         before={
             "is_primary": False,
-            "previous_primary": None if previous is None else previous.company_id,
+            "previous_primary": None if previous is None else previous.company,
         },
         after={"is_primary": True},
     )
@@ -343,7 +345,7 @@ def project_member_rate_update(
         audit_log(
             portal=project.portal,
             actor=actor,
-            action="project_member.rate_changed",
+            action=PROJECT_MEMBER_RATE_CHANGED,
             target=member,
             before={"hourly_rate": rate_text(member.hourly_rate)},
             after={"hourly_rate": rate_text(rate)},
@@ -368,8 +370,8 @@ def project_client_user_remove(
     row = ProjectMember.objects.filter(pk=member.pk)
     customised = customisations(row)
     before: dict[str, Any] = {
-        "project": project.pk,
-        "membership": membership.pk,
+        "project": project,
+        "membership": membership,
         "hourly_rate": rate_text(member.hourly_rate),
     }
     if customised:
@@ -377,7 +379,7 @@ def project_client_user_remove(
     audit_log(
         portal=project.portal,
         actor=actor,
-        action="project_member.removed",
+        action=PROJECT_MEMBER_REMOVED,
         target=member,
         before=before,
         after={"notified": notify},

@@ -146,6 +146,10 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.portal} ({self.role or self.kind})"
 
+    def audit_name(self) -> str:
+        """How the audit log names a person of a portal: by their email."""
+        return str(self.user.email)
+
     @property
     def is_staff(self) -> bool:
         return self.kind == MembershipKind.STAFF

@@ -30,18 +30,10 @@ def full_clean(obj: Any, exclude: list[str] | None = None) -> None:
     obj.full_clean(exclude=exclude, validate_unique=True, validate_constraints=True)
 
 
-def audit_value(value: Any) -> Any:
-    """How a field's value reads in the log: a person by their email, a milestone by its
-    title (the row may be gone when someone reads the log)."""
-    if isinstance(value, Membership):
-        return value.user.email
-    if isinstance(value, models.Model):
-        return str(value)
-    return value
-
-
 def snapshot(obj: models.Model, fields: Any) -> dict[str, Any]:
-    return {field: audit_value(getattr(obj, field)) for field in fields}
+    """The fields' values, rows included: the log keeps a row's id and its name as it is
+    now (audit_log), so a person reads as their email, a milestone as its title."""
+    return {field: getattr(obj, field) for field in fields}
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

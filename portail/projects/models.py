@@ -132,6 +132,10 @@ class ProjectMember(models.Model):
     def __str__(self) -> str:
         return f"{self.membership_id} in project {self.project_id}"
 
+    def audit_name(self) -> str:
+        """How the audit log names a person on a project: their email and the project."""
+        return f"{self.membership.user.email} · {self.project.name}"
+
 
 class Milestone(models.Model):
     portal = models.ForeignKey("portals.Portal", on_delete=models.CASCADE, related_name="+")

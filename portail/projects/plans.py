@@ -31,6 +31,20 @@ from portail.projects.changes import (
     log_change,
     snapshot,
 )
+from portail.projects.events import (
+    MILESTONE_CLOSED,
+    MILESTONE_CREATED,
+    MILESTONE_DELETED,
+    MILESTONE_REOPENED,
+    MILESTONE_UPDATED,
+    MILESTONE_VISIBILITY_CHANGED,
+    TASK_CREATED,
+    TASK_DELETED,
+    TASK_DONE,
+    TASK_REOPENED,
+    TASK_UPDATED,
+    TASK_VISIBILITY_CHANGED,
+)
 from portail.projects.models import (
     Milestone,
     Project,
@@ -78,7 +92,7 @@ def milestone_create(
     milestone.save()
     log_change(
         milestone,
-        "milestone.created",
+        MILESTONE_CREATED,
         actor_of(created_by),
         after=snapshot(milestone, MILESTONE_FIELDS),
     )
@@ -88,10 +102,10 @@ def milestone_create(
 MILESTONE_FIELDS = ("title", "description", "start_date", "due_date", "client_visible")
 
 
-def _update_action(model: str, old: dict[str, Any]) -> str:
-    """`<model>.visibility_changed` when the change shows or hides the item to clients
-    (CX3, the change staff most need to find again), else `<model>.updated`."""
-    return f"{model}.visibility_changed" if "client_visible" in old else f"{model}.updated"
+def _update_action(old: dict[str, Any], *, updated: str, visibility_changed: str) -> str:
+    """`visibility_changed` when the change shows or hides the item to clients (CX3, the
+    change staff most need to find again), else `updated`."""
+    return visibility_changed if "client_visible" in old else updated
 
 
 @transaction.atomic
@@ -109,7 +123,15 @@ def milestone_update(*, milestone: Milestone, actor: User | None, **changes: Any
     milestone.save()
     old, new = changed(before, snapshot(milestone, changes))
     if new:
-        log_change(milestone, _update_action("milestone", old), actor, before=old, after=new)
+        log_change(
+            milestone,
+            _update_action(
+                old, updated=MILESTONE_UPDATED, visibility_changed=MILESTONE_VISIBILITY_CHANGED
+            ),
+            actor,
+            before=old,
+            after=new,
+        )
     return milestone
 
 
@@ -122,7 +144,7 @@ def milestone_set_closed(*, milestone: Milestone, closed: bool, actor: User | No
     if (before is not None) != closed:
         log_change(
             milestone,
-            "milestone.closed" if closed else "milestone.reopened",
+            MILESTONE_CLOSED if closed else MILESTONE_REOPENED,
             actor,
             before={"closed_at": before},
             after={"closed_at": milestone.closed_at},
@@ -133,7 +155,7 @@ def milestone_set_closed(*, milestone: Milestone, closed: bool, actor: User | No
 @transaction.atomic
 def milestone_delete(*, milestone: Milestone, actor: User | None) -> None:
     """Delete a milestone; its tasks stay in the project, without a milestone."""
-    log_change(milestone, "milestone.deleted", actor, before=snapshot(milestone, MILESTONE_FIELDS))
+    log_change(milestone, MILESTONE_DELETED, actor, before=snapshot(milestone, MILESTONE_FIELDS))
     milestone.delete()
 
 
@@ -198,7 +220,7 @@ def task_create(
     _apply_status(task, status)
     full_clean(task, exclude=["portal", "project", "milestone", "assignee", "created_by"])
     task.save()
-    log_change(task, "task.created", actor_of(created_by), after=snapshot(task, TASK_FIELDS))
+    log_change(task, TASK_CREATED, actor_of(created_by), after=snapshot(task, TASK_FIELDS))
     return task
 
 
@@ -241,9 +263,11 @@ def task_update(*, task: Task, actor: User | None, **changes: Any) -> Task:
     old, new = changed(before, snapshot(task, fields))
     if new:
         if set(new) == {"status"} and TaskStatus.DONE in (old["status"], new["status"]):
-            action = "task.done" if new["status"] == TaskStatus.DONE else "task.reopened"
+            action = TASK_DONE if new["status"] == TaskStatus.DONE else TASK_REOPENED
         else:
-            action = _update_action("task", old)
+            action = _update_action(
+                old, updated=TASK_UPDATED, visibility_changed=TASK_VISIBILITY_CHANGED
+            )
         log_change(task, action, actor, before=old, after=new)
     return task
 
@@ -255,5 +279,5 @@ def task_set_done(*, task: Task, done: bool, actor: User | None) -> Task:
 
 @transaction.atomic
 def task_delete(*, task: Task, actor: User | None) -> None:
-    log_change(task, "task.deleted", actor, before=snapshot(task, TASK_FIELDS))
+    log_change(task, TASK_DELETED, actor, before=snapshot(task, TASK_FIELDS))
     task.delete()

@@ -24,14 +24,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portail.accounts.models import User
+from portail.audit.services import audit_log
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
 from portail.projects.changes import (
-    audit_value,
     changed,
     check_dates,
     full_clean,
     log_change,
     snapshot,
+)
+from portail.projects.events import (
+    PROJECT_ARCHIVED,
+    PROJECT_CREATED,
+    PROJECT_MEMBER_ADDED,
+    PROJECT_MEMBER_REMOVED,
+    PROJECT_RESTORED,
+    PROJECT_UPDATED,
 )
 from portail.projects.models import (
     BillingMethod,
@@ -114,7 +122,7 @@ def project_create(
     full_clean(project)
     project.save()
     project_member_ensure(project=project, membership=owner)
-    log_change(project, "project.created", actor, after=snapshot(project, PROJECT_FIELDS))
+    log_change(project, PROJECT_CREATED, actor, after=snapshot(project, PROJECT_FIELDS))
     return project
 
 
@@ -162,11 +170,11 @@ def project_update(*, project: Project, actor: User | None, **changes: Any) -> P
     old, new = changed(before, snapshot(project, changes))
     if new:
         if new.get("status") == ProjectStatus.ARCHIVED:
-            action = "project.archived"
+            action = PROJECT_ARCHIVED
         elif old.get("status") == ProjectStatus.ARCHIVED:
-            action = "project.restored"
+            action = PROJECT_RESTORED
         else:
-            action = "project.updated"
+            action = PROJECT_UPDATED
         log_change(project, action, actor, before=old, after=new)
     return project
 
@@ -187,8 +195,12 @@ def project_member_add(
     _check_staff_of(project.portal, membership, "membership")
     member, created = project_member_ensure(project=project, membership=membership)
     if created:
-        log_change(
-            project, "project.member_added", actor, after={"member": audit_value(membership)}
+        audit_log(
+            portal=project.portal,
+            actor=actor,
+            action=PROJECT_MEMBER_ADDED,
+            target=member,
+            after={"project": project, "membership": membership},
         )
     return member
 
@@ -231,10 +243,16 @@ def project_members_delete(*, members: QuerySet[ProjectMember]) -> int:
 def project_member_remove(*, project: Project, membership: Membership, actor: User | None) -> None:
     if project.owner_id == membership.pk:
         raise ValidationError({"membership": _("The project owner cannot leave the project.")})
-    removed = project_members_delete(
-        members=ProjectMember.objects.filter(project=project, membership=membership)
+    rows = ProjectMember.objects.filter(project=project, membership=membership)
+    member = rows.first()
+    if member is None:
+        return
+    member.project, member.membership = project, membership
+    audit_log(
+        portal=project.portal,
+        actor=actor,
+        action=PROJECT_MEMBER_REMOVED,
+        target=member,
+        before={"project": project, "membership": membership},
     )
-    if removed:
-        log_change(
-            project, "project.member_removed", actor, before={"member": audit_value(membership)}
-        )
+    project_members_delete(members=rows)

@@ -11,3 +11,17 @@ class WorkspaceConfig(AppConfig):
     name = "portail.workspace"
     label = "workspace"
     verbose_name = "Workspace"
+
+    def ready(self) -> None:
+        # The audit log links a project it names to the project's page.
+        from django.urls import reverse
+
+        from portail.audit.links import register_row_link
+        from portail.projects.models import Project
+
+        register_row_link(
+            Project,
+            lambda slug, project: reverse(
+                "projects:detail", kwargs={"portal_slug": slug, "project_id": project.pk}
+            ),
+        )

@@ -182,5 +182,64 @@ def test_a_value_json_cannot_hold_fails_at_the_call(world: World) -> None:
             actor=None,
             action="project.updated",
             target=world.project,
-            after={"owner": world.admin},
+            after={"tags": {"a", "b"}},
         )
+
+
+def test_rows_are_stored_as_ids_with_their_names_as_they_were(world: World) -> None:
+    """One convention for every app: a row in `before`/`after` is kept as its id, and the
+    event keeps its name at that moment, so a later rename or deletion changes nothing."""
+    event = audit_log(
+        portal=world.portal,
+        actor=world.admin.user,
+        action="project.updated",
+        target=world.project,
+        before={"owner": world.admin, "members": []},
+        after={"owner": world.manager, "members": [world.employee, world.outsider]},
+    )
+    world.project.name = "Renamed"
+    world.project.save()
+
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.before == {"owner": world.admin.pk, "members": []}
+    assert stored.after == {
+        "owner": world.manager.pk,
+        "members": [world.employee.pk, world.outsider.pk],
+    }
+    assert stored.names == {
+        "owner": {
+            "type": "portals.membership",
+            "rows": {
+                str(world.admin.pk): "admin@acme.test",
+                str(world.manager.pk): "manager@acme.test",
+            },
+        },
+        "members": {
+            "type": "portals.membership",
+            "rows": {
+                str(world.employee.pk): "employee@acme.test",
+                str(world.outsider.pk): "outsider@acme.test",
+            },
+        },
+    }
+    assert stored.target_label == "Website"
+
+
+def test_a_row_of_another_portal_or_an_unsaved_one_is_refused(world: World) -> None:
+    with pytest.raises(ValueError, match="another portal"):
+        audit_log(
+            portal=world.portal,
+            actor=None,
+            action="project.updated",
+            target=world.project,
+            after={"owner": world.other_admin},
+        )
+    with pytest.raises(ValueError, match="unsaved"):
+        audit_log(
+            portal=world.portal,
+            actor=None,
+            action="project.updated",
+            target=world.project,
+            after={"copy": Project(portal=world.portal, name="Draft")},
+        )
+    assert not AuditEvent.objects.exists()

@@ -14,9 +14,8 @@ from portail.audit.models import AuditEvent
 from portail.clients import project_clients
 from portail.clients.companies import company_create
 from portail.portals.models import Portal
-from portail.projects.models import Project
 from tests.audit.conftest import make_event
-from tests.conftest import World
+from tests.conftest import World, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +106,9 @@ def test_a_row_shows_when_who_what_target_and_the_change(world: World) -> None:
     assert "Ada Admin" in row
     assert "admin@acme.test" in row
     assert "<code>project.updated</code>" in row
-    assert 'Website<br><span class="badge">Project</span>' in row
+    # The target as it was named, linked to its page while it exists.
+    detail = f"/p/acme/projects/{world.project.pk}/"
+    assert f'<a href="{detail}">Website</a><br><span class="badge">Project</span>' in row
     # The change: field labels from the model, unchanged fields left out.
     assert '<dt title="name">Name</dt>' in row
     assert "<del>Website</del> → <ins>New website</ins>" in row
@@ -318,35 +319,49 @@ def client_user_added(world: World, after: dict[str, object]) -> AuditEvent:
     )
 
 
-def test_the_log_names_the_rows_events_refer_to_instead_of_their_ids(
+def test_the_log_names_rows_as_they_were_and_links_those_still_there(
     world: World, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:
-    """Ids stored in an event ("project": 3) read as names, one query per kind of row;
-    a row since deleted reads as #id, and another portal's row is never named."""
+    """Ids stored in an event read as the names the event stored when it was written, so a
+    row renamed or deleted since reads as it was; a row still there links to its page (one
+    query per kind of row); an id the event did not name reads as #id."""
     company = company_create(
         portal=world.portal, actor=world.admin.user, name="Bowman Furniture", projects=[]
     )
+    brochure = make_project(world.portal, world.admin, "Brochure")
     project_clients.project_client_add(
         project=world.project, company=company, actor=world.admin.user
     )
-    foreign = Project.objects.get(portal=world.other_portal)
-    client_user_added(
-        world, after={"projects": [world.project.pk, 999999, foreign.pk], "company": company.pk}
-    )
+    project_clients.project_client_add(project=brochure, company=company, actor=world.admin.user)
+    world.project.name = "Renamed website"
+    world.project.save()
+    brochure_id = brochure.pk
+    brochure.delete()
+    unnamed = client_user_added(world, after={"projects": [world.project.pk, 999999]})
+    unnamed.names = {"projects": {"type": "projects.project", "rows": {}}}
+    unnamed.save()
     admin = world.client_for(world.admin)
-    # The page's own queries, plus one per kind of row named (projects, companies, links).
+    # The page's own queries, plus one per kind of row that has a page (projects,
+    # companies, and the client user the "added" event is about).
     with django_assert_max_num_queries(14):
         response = admin.get(audit_url(world.portal))
-    rows = {row.event.action: row for row in response.context["rows"]}
-    added = rows["project_client.added"]
-    assert added.target_label == "Bowman Furniture · Website"
-    assert {c.field: c.new for c in added.changes}["project"] == "Website"
-    person = {c.field: c.new for c in rows["client_user.added"].changes}
-    assert person["company"] == "Bowman Furniture"
-    assert person["projects"] == f"Website, #999999, #{foreign.pk}"
+
+    rows = [row for row in response.context["rows"] if row.event.action == "project_client.added"]
+    on_website, on_brochure = sorted(rows, key=lambda row: row.event.pk)
+    assert on_website.target_label == "Bowman Furniture · Website"
+    website = {c.field: c for c in on_website.changes}["project"]
+    assert website.new == "Website"
+    assert [r.url for r in website.new_rows] == [f"/p/acme/projects/{world.project.pk}/"]
+    gone = {c.field: c for c in on_brochure.changes}["project"]
+    assert (gone.new, [r.url for r in gone.new_rows]) == ("Brochure", [None])
+    assert on_brochure.event.after["project"] == brochure_id
+    (old,) = [row for row in response.context["rows"] if row.event.action == "client_user.added"]
+    projects = {c.field: c for c in old.changes}["projects"]
+    assert projects.new == f"#{world.project.pk}, #999999"
+    assert [r.url for r in projects.new_rows] == [f"/p/acme/projects/{world.project.pk}/", None]
     page = response.content.decode()
-    assert "Bowman Furniture · Website" in page
-    assert "Other website" not in page
+    company_page = f"/p/acme/clients/companies/{company.pk}/edit/"
+    assert f'<a href="{company_page}">Bowman Furniture</a>' in page
 
 
 def test_the_log_labels_keys_and_choices_in_the_readers_language(world: World) -> None:

@@ -59,23 +59,35 @@ def test_creating_editing_archiving_and_restoring_a_project_is_audited(world: Wo
     me = world.manager.user_id
     assert created[0] == "project.created"
     assert created[2]["name"] == "Rebrand"
-    assert created[2]["owner"] == "employee@acme.test"
+    assert created[2]["owner"] == world.employee.pk
     assert created[3] == me
+    # The owner is kept by id, named as they were: one convention for every row in the log.
+    event = AuditEvent.objects.get(action="project.created", target_id=str(project.pk))
+    assert event.names["owner"] == {
+        "type": "portals.membership",
+        "rows": {str(world.employee.pk): "employee@acme.test"},
+    }
     assert renamed == ("project.updated", {"name": "Rebrand"}, {"name": "Rebrand 2031"}, me)
     assert archived == ("project.archived", {"status": "active"}, {"status": "archived"}, me)
     assert restored == ("project.restored", {"status": "archived"}, {"status": "active"}, me)
 
 
 def test_adding_and_removing_staff_is_audited_once(world: World) -> None:
+    """One key per action: staff put on a project are `project_member.added`, as client
+    users are, with the project and the person by id and by name."""
     admin = world.client_for(world.admin)
     for _ in range(2):  # adding someone already there changes nothing, and logs nothing
         admin.post(purl("member-add", world.project), {"membership": world.outsider.pk})
     admin.post(purl("member-remove", world.project, membership_id=world.outsider.pk))
     me = world.admin.user_id
-    assert log(world.project) == [
-        ("project.member_added", None, {"member": "outsider@acme.test"}, me),
-        ("project.member_removed", {"member": "outsider@acme.test"}, None, me),
+    both = {"project": world.project.pk, "membership": world.outsider.pk}
+    events = AuditEvent.objects.filter(target_type="projects.projectmember").order_by("pk")
+    assert [(e.action, e.before, e.after, e.actor_id) for e in events] == [
+        ("project_member.added", None, both, me),
+        ("project_member.removed", both, None, me),
     ]
+    assert {e.target_label for e in events} == {"outsider@acme.test · Website"}
+    assert events[0].names["membership"]["rows"] == {str(world.outsider.pk): "outsider@acme.test"}
 
 
 def test_closing_reopening_and_deleting_a_milestone_is_audited(world: World) -> None:
@@ -117,9 +129,12 @@ def test_a_task_records_moves_between_milestones_and_people_by_name(world: World
     assert log(task)[-1] == (
         "task.updated",
         {"status": "open", "milestone": None, "assignee": None},
-        {"status": "in_progress", "milestone": "Launch", "assignee": "employee@acme.test"},
+        {"status": "in_progress", "milestone": launch.pk, "assignee": world.employee.pk},
         world.admin.user_id,
     )
+    event = AuditEvent.objects.filter(target_id=str(task.pk), action="task.updated").get()
+    assert event.names["milestone"]["rows"] == {str(launch.pk): "Launch"}
+    assert event.names["assignee"]["rows"] == {str(world.employee.pk): "employee@acme.test"}
 
 
 def test_a_change_that_fails_leaves_no_audit_event(world: World) -> None:
