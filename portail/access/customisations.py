@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from portail.access.events import (
@@ -27,7 +27,7 @@ from portail.access.member_selectors import CUSTOMISABLE_STATUSES
 from portail.access.models import PermissionOverride
 from portail.access.profiles import check_permissions, full_set
 from portail.accounts.models import User
-from portail.audit.services import audit_log
+from portail.audit.services import audit_log, audit_log_many
 from portail.portals.models import MembershipKind
 from portail.projects.models import ProjectMember
 
@@ -37,6 +37,7 @@ from portail.projects.models import ProjectMember
 # (benchmarks/request_caps.py). The form says the same before any
 # lookup; the service holds the rule for every other caller.
 MAX_CLONE_TARGETS = 500
+BULK_BATCH = 1_000
 
 
 def too_many_targets(count: int) -> str:
@@ -181,30 +182,45 @@ def member_permissions_clone(
     if errors:
         raise ValidationError({"targets": errors})
     chosen = full_set(original.permissions)
-    copies = []
+    now = timezone.now()
+    new_rows, replaced, changes = [], [], []
     for row in checked:
         override = overrides.get(row.pk)
         before = full_set(override.permissions) if override is not None else None
         if override is None:
-            override = PermissionOverride(portal_id=row.portal_id, member=row)
+            override = PermissionOverride(portal_id=row.portal_id, member=row, created_at=now)
+            new_rows.append(override)
+        else:
+            replaced.append(override)
+        override.member = row  # loaded with its person and project, for the log
         override.permissions = dict(chosen)
         override.updated_by = actor
-        override.save()
-        audit_log(
-            portal=source.portal,
-            actor=actor,
-            action=PERMISSION_OVERRIDE_CLONED,
-            target=override,
-            before={"permissions": before} if before is not None else None,
-            after={
-                "project": row.project,
-                "membership": row.membership,
-                "copied_from": source.membership,
-                "permissions": chosen,
-            },
-        )
-        copies.append(override)
-    return copies
+        override.updated_at = now
+        changes.append((override, before))
+    # A constant number of queries however many people: one insert, one update, one log.
+    PermissionOverride.objects.bulk_create(new_rows, batch_size=BULK_BATCH)
+    PermissionOverride.objects.bulk_update(
+        replaced, ["permissions", "updated_by", "updated_at"], batch_size=BULK_BATCH
+    )
+    audit_log_many(
+        portal=source.portal,
+        actor=actor,
+        action=PERMISSION_OVERRIDE_CLONED,
+        changes=[
+            (
+                override,
+                {"permissions": before} if before is not None else None,
+                {
+                    "project": override.member.project,
+                    "membership": override.member.membership,
+                    "copied_from": source.membership,
+                    "permissions": chosen,
+                },
+            )
+            for override, before in changes
+        ],
+    )
+    return [override for override, _before in changes]
 
 
 @transaction.atomic

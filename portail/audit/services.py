@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -18,6 +18,7 @@ from portail.portals.models import Portal
 # "client_company.created", "project_client.primary_set": lower-case words joined by dots.
 ACTION_KEY = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
 ACTION_MAX_LENGTH = AuditEvent._meta.get_field("action").max_length or 80
+BULK_BATCH = 1_000
 
 
 def name_of(row: models.Model) -> str:
@@ -52,6 +53,28 @@ def audit_log(
     A malformed key, an unsaved target, or a target or row of another portal is a
     programming error and raises ValueError.
     """
+    event = _event(portal=portal, actor=actor, action=action, change=(target, before, after))
+    event.save()
+    return event
+
+
+# One change: the row it is about, and its fields before and after.
+Change = tuple[models.Model, Mapping[str, Any] | None, Mapping[str, Any] | None]
+
+
+def audit_log_many(
+    *, portal: Portal, actor: User | None, action: str, changes: Iterable[Change]
+) -> list[AuditEvent]:
+    """Record the same action on many rows (copying a customisation to 500 people): one
+    event per row, exactly as `audit_log` writes it, inserted together in one query."""
+    events = [
+        _event(portal=portal, actor=actor, action=action, change=change) for change in changes
+    ]
+    return AuditEvent.objects.bulk_create(events, batch_size=BULK_BATCH)
+
+
+def _event(*, portal: Portal, actor: User | None, action: str, change: Change) -> AuditEvent:
+    target, before, after = change
     if len(action) > ACTION_MAX_LENGTH or not ACTION_KEY.fullmatch(action):
         raise ValueError(f"Audit action {action!r} is not a dotted key like 'client_user.invited'.")
     if target.pk is None:
@@ -59,7 +82,7 @@ def audit_log(
     _check_portal(target, portal)
     names: dict[str, dict[str, Any]] = {}
     before, after = _rows_to_ids(before, names, portal), _rows_to_ids(after, names, portal)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         portal=portal,
         actor=actor,
         actor_label=actor.email if actor is not None else "",

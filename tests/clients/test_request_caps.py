@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.shortcuts import resolve_url
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from zeal import zeal_ignore
 
 from portail.access import customisations
 from portail.access.catalogue import builtin_client_permissions
@@ -569,4 +572,35 @@ def test_pe3_the_refusal_reads_in_french(world: World, source: ProjectMember) ->
             "Au plus 500\u00a0personnes à la fois\u00a0: vous en avez coché 1\u00a0200. "
             "Copiez vers les autres dans un second temps."
         ]
+    }
+
+
+def test_pe3_a_copy_takes_the_same_queries_for_5_people_as_for_500(
+    world: World, source: ProjectMember
+) -> None:
+    """Bulk writes: one insert of the new customisations, one update of the replaced ones,
+    one insert of their audit events, whatever the number of people. (SQLite cuts a large
+    insert into chunks of its parameter limit: there, the same statements, repeated.)"""
+    people = targets(world, 505)
+    few, many = people[:5], people[5:]
+    # Some of each already customised: they are replaced, not added.
+    customisations.member_permissions_clone(source=source, targets=few[:2] + many[:2], actor=None)
+
+    def queries(chosen: list[ProjectMember]) -> list[str]:
+        with zeal_ignore(), CaptureQueriesContext(connection) as captured:
+            customisations.member_permissions_clone(
+                source=source, targets=chosen, actor=world.admin.user
+            )
+        return [" ".join(q["sql"].split()[:3]) for q in captured if "SAVEPOINT" not in q["sql"]]
+
+    at_5, at_500 = queries(few), queries(many)
+    assert sorted(set(at_5)) == sorted(set(at_500))
+    if connection.vendor == "postgresql":
+        assert len(at_5) == len(at_500) == 5
+    assert PermissionOverride.objects.count() == 1 + 505
+    copied = AuditEvent.objects.filter(action="permission_override.cloned")
+    assert copied.count() == 4 + 505
+    last = copied.filter(target_id=str(many[-1].permission_override.pk)).get()
+    assert last.names["membership"]["rows"] == {
+        str(many[-1].membership_id): many[-1].membership.user.email
     }
