@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -53,22 +54,28 @@ class InvitationState:
 
 
 def invitation_states(
-    *, portal: Portal, now: dt.datetime | None = None
+    *,
+    portal: Portal,
+    membership_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[int, InvitationState]:
-    """The invitation state of every client user of the portal, by membership id; one query."""
+    """The invitation state of the portal's client users, by membership id; one query.
+
+    Pages pass the ids of the rows they show (`membership_ids`): the state of the people
+    on one page, not of every client user of the portal (20,000 at agency scale).
+    """
     now = now or timezone.now()
     latest = Invitation.objects.filter(membership=OuterRef("pk")).order_by("-created_at", "-id")
-    rows = (
-        Membership.objects.filter(portal=portal, kind=MembershipKind.CLIENT)
-        .annotate(
-            inv_created_at=Subquery(latest.values("created_at")[:1]),
-            inv_expires_at=Subquery(latest.values("expires_at")[:1]),
-            inv_accepted_at=Subquery(latest.values("accepted_at")[:1]),
-            inv_revoked_at=Subquery(latest.values("revoked_at")[:1]),
-        )
-        .values_list(
-            "pk", "status", "inv_created_at", "inv_expires_at", "inv_accepted_at", "inv_revoked_at"
-        )
+    people = Membership.objects.filter(portal=portal, kind=MembershipKind.CLIENT)
+    if membership_ids is not None:
+        people = people.filter(pk__in=list(membership_ids))
+    rows = people.annotate(
+        inv_created_at=Subquery(latest.values("created_at")[:1]),
+        inv_expires_at=Subquery(latest.values("expires_at")[:1]),
+        inv_accepted_at=Subquery(latest.values("accepted_at")[:1]),
+        inv_revoked_at=Subquery(latest.values("revoked_at")[:1]),
+    ).values_list(
+        "pk", "status", "inv_created_at", "inv_expires_at", "inv_accepted_at", "inv_revoked_at"
     )
     return {
         pk: _state(now, status, sent_at, expires_at, accepted_at, revoked_at)

@@ -205,9 +205,12 @@ def project_client_groups(*, project: Project) -> list[ClientGroup]:
         .order_by("-is_primary", "company__name", "company_id")
     )
     groups = {link.company_id: ClientGroup(company=link.company, link=link) for link in links}
-    states = invitation_states(portal=project.portal)
+    members = list(project_client_members(project=project))
+    states = invitation_states(
+        portal=project.portal, membership_ids=[member.membership_id for member in members]
+    )
     strays: dict[int, ClientGroup] = {}
-    for member in project_client_members(project=project):
+    for member in members:
         member.project = project
         company = member.membership.client_company
         if company is None:  # a client user always has a company; nothing to show otherwise

@@ -149,8 +149,9 @@ def user_list(request: PortalRequest) -> HttpResponse:
     search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
     found = selectors.client_users(portal=request.portal, search=search)
     page = paginate(request, found, USERS_PER_PAGE)
-    states = invitation_states(portal=request.portal)
-    rows = [(membership, states.get(membership.pk)) for membership in page.object_list]
+    shown = list(page.object_list)
+    states = invitation_states(portal=request.portal, membership_ids=[m.pk for m in shown])
+    rows = [(membership, states.get(membership.pk)) for membership in shown]
     return render(
         request,
         "clients/user_list.html",
