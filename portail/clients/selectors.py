@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from portail.access.models import ClientProfile, PermissionOverride
 from portail.clients.invitation_selectors import InvitationState, invitation_states
@@ -92,9 +104,21 @@ def client_users(*, portal: Portal, search: str = "") -> QuerySet[Membership]:
         default=Value(0),
         output_field=IntegerField(),
     )
+    # A subquery, not COUNT ... GROUP BY: the database counts projects for the rows of the
+    # page only, after sorting and cutting, instead of for every client user of the portal.
+    projects = (
+        ProjectMember.objects.filter(membership=OuterRef("pk"))
+        .order_by()
+        .values("membership")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         found.select_related("user", "client_company", "client_profile")
-        .annotate(project_count=Count("project_memberships"), removed_last=removed_last)
+        .annotate(
+            project_count=Coalesce(Subquery(projects, output_field=IntegerField()), 0),
+            removed_last=removed_last,
+        )
         .order_by("client_company__name", "client_company_id", "removed_last", "user__email")
     )
 
