@@ -16,7 +16,7 @@ from django.urls import reverse
 from portail.access import customisations, member_selectors
 from portail.access.gate import Forbidden, NotFound, authorize
 from portail.access.models import PermissionOverride
-from portail.access.selectors import visible, visible_everywhere
+from portail.access.selectors import visible
 from portail.projects.models import ProjectMember
 from portail.registry import Level, registry
 from portail.workspace import selectors as workspace_selectors
@@ -84,7 +84,6 @@ def test_pe2_the_gate_and_visible_answer_for_its_rows_by_their_declared_fields(
     internal = note(world, "Internal", shown=False, by=world.client)
 
     assert list(visible(world.client, world.project, NOTES)) == [mine]
-    assert list(visible_everywhere(world.client, NOTES)) == [mine]
     assert set(visible(world.admin, world.project, NOTES)) == {mine, theirs, internal}
     assert authorize(world.client, world.project.pk, NOTES_EDIT, item=mine.pk).item == mine
     with pytest.raises(NotFound):  # not theirs at an `own` view level: not there for them

@@ -11,10 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import (
-    Case,
     CharField,
     Exists,
-    Expression,
     IntegerField,
     JSONField,
     OuterRef,
@@ -22,10 +20,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from portail.access import rules
@@ -144,62 +141,3 @@ def visible(
     if level == Level.OWN:
         rows = rows.filter(own_rows(module, membership))
     return rows
-
-
-# Across projects ----------------------------------------------------------------------
-#
-# The project list shows each project's progress as the person may see it: a client user
-# counts only the milestones and tasks they may see there (CX1), so internal work is not
-# revealed by the numbers. Their level can differ per project (a customisation replaces
-# the profile in one project, PE2), so it is computed in SQL, per row, from the same
-# sources as `rules.permissions`: the project's customisation, else the profile.
-
-
-def _client_level(membership: Membership, code: str, project_id: OuterRef) -> Expression:
-    """SQL: this client user's level for `code` in the project whose id is `project_id`."""
-    profile = membership.client_profile
-    profile_level = (
-        rules.profile_permissions(profile.permissions)[code] if profile is not None else Level.NONE
-    )
-    overrides = PermissionOverride.objects.filter(
-        member__project_id=project_id, member__membership_id=membership.pk
-    )
-    stored = overrides.annotate(
-        # Cast: a plain text comparison (SQLite would read the values as JSON otherwise).
-        level=Cast(KeyTextTransform(code, "permissions"), CharField())
-    ).values("level")[:1]
-    return Case(
-        When(
-            Exists(overrides),
-            # A customisation is a full set: a code it does not name is `none` (PE2).
-            then=Coalesce(Subquery(stored, output_field=CharField()), Value(Level.NONE.value)),
-        ),
-        default=Value(profile_level.value),
-        output_field=CharField(),
-    )
-
-
-def visible_everywhere(membership: Membership, module: Module) -> QuerySet[Any]:
-    """Every row of `module` this person may see, in every project they may see: what
-    `visible` gives project by project, in one queryset (for counts)."""
-    rows: QuerySet[Any] = module.model.objects.filter(portal_id=membership.portal_id)
-    if not membership.is_active:
-        return rows.none()
-    if membership.is_staff:
-        if membership.sees_all_projects:
-            return rows
-        return rows.filter(project__members__membership=membership)
-    seen = visible_projects(membership).values("pk")
-    rows = rows.filter(project_id__in=seen)
-    if module.client_visible:
-        rows = rows.filter(**{module.client_visible: True})
-    if module.client_rows is not None:
-        rows = module.client_rows(rows, membership)
-    code = module.code(Action.VIEW)
-    seen_rows: QuerySet[Any] = rows.alias(
-        viewer_level=_client_level(membership, code, OuterRef("project_id"))
-    ).filter(
-        Q(viewer_level=Level.ALL.value)
-        | (Q(viewer_level=Level.OWN.value) & own_rows(module, membership))
-    )
-    return seen_rows

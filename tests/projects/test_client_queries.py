@@ -25,8 +25,9 @@ from tests.conftest import World
 pytestmark = pytest.mark.django_db
 
 # The client's project list: session, user, membership, session write (savepoint, update,
-# release), portals menu: 7; then the paginator's count and the annotated list: 9.
-CLIENT_LIST_QUERIES = 9
+# release), portals menu: 7; then the paginator's count, the list, and the progress of the
+# page's projects (tasks, milestones, next milestones): 12.
+CLIENT_LIST_QUERIES = 12
 # The client's project page: the same 7, the project, its progress, the milestones and the
 # tasks, the people: 12, for any number of projects, milestones and tasks.
 CLIENT_PAGE_QUERIES = 12

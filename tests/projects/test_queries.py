@@ -14,8 +14,9 @@ from tests.conftest import World, make_member
 pytestmark = pytest.mark.django_db
 
 # Session, user, membership, session write (3: savepoint, update, release), portals menu: 7;
-# then paginator count, the annotated list and the status counts: 10, for any number of projects.
-LIST_QUERIES = 10
+# then paginator count, the list, the status counts, and the progress of the page's projects
+# (tasks, milestones, next milestones): 13, for any number of projects.
+LIST_QUERIES = 13
 # The same 7, then project, progress, milestones, tasks: 11, for any number of milestones
 # and tasks (the staff members list moved to the Users -> Staff tab).
 DETAIL_QUERIES = 11

@@ -119,7 +119,8 @@ def test_list_rows_carry_task_and_milestone_progress_and_next_milestone(
     add_tasks(world, world.project, done=0, open_=2)
     empty = make_project(world.portal, world.admin, "Empty")
 
-    with no_task_loaded(), django_assert_num_queries(1):
+    # The list, then the progress of its projects: tasks, milestones, next milestones.
+    with no_task_loaded(), django_assert_num_queries(4):
         rows = selectors.project_rows(
             selectors.project_list(membership=world.admin), viewer=world.admin
         )
