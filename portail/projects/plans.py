@@ -1,14 +1,6 @@
-"""Changes to a project's plan, its milestones and tasks: one transaction each.
-
-Services trust their caller for permissions (views ask `portail.access`), but
-not for tenancy: every object handed in must belong to the project's portal,
-and `ValidationError` names the field that is wrong.
-
-Every change is written to the audit log in its own transaction, with the
-person who made it (`actor`; for additions, the `created_by` member): a client
-user adding a task and staff showing a milestone to clients (CX3) leave a trace
-like every other change.
-"""
+"""Changes to a project's plan, its milestones and tasks: one transaction each, on the
+terms of services.py (tenancy checked, permissions the caller's, every change audited
+with who made it, a client user's task or a milestone shown to clients included)."""
 
 from __future__ import annotations
 
