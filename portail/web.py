@@ -74,7 +74,8 @@ def id_field(**kwargs: Any) -> forms.IntegerField:
     return forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, **kwargs)
 
 
-def _clean_id(raw: Any) -> int | None:
+def clean_id(raw: Any) -> int | None:
+    """`raw` (from a URL, a form, an API body) as an id, or None when it is not one."""
     try:
         value: int | None = id_field().clean(raw)
     except ValidationError:
@@ -86,12 +87,12 @@ def read_id(data: QueryDict, name: str) -> int | None:
     """The id `data` (request.GET or request.POST) holds under `name`, or None when it is
     absent or not an id. For ids read before the page's form (to answer 404 for another
     portal's, or to start the form from one); the form itself then says what is wrong."""
-    return _clean_id(data.get(name))
+    return clean_id(data.get(name))
 
 
 def read_ids(data: QueryDict, name: str) -> set[int]:
     """Every well-formed id `data` holds under `name` (a multiple choice); others left out."""
-    return {value for raw in data.getlist(name) if (value := _clean_id(raw)) is not None}
+    return {value for raw in data.getlist(name) if (value := clean_id(raw)) is not None}
 
 
 class ModelIdsField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
@@ -146,6 +147,6 @@ def refuse_outside_scope(form: forms.Form) -> None:
         if isinstance(field, ScopedChoices):
             raw = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
             values = raw if isinstance(raw, list | tuple) else [raw]
-            ids = {value for item in values if (value := _clean_id(item)) is not None}
+            ids = {value for item in values if (value := clean_id(item)) is not None}
             if field.outside_scope(ids):
                 raise Http404

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Model
 
 from portail.access import rules
@@ -31,7 +30,7 @@ from portail.access.selectors import visible, visible_projects
 from portail.portals.models import Membership
 from portail.projects.models import Project
 from portail.registry import Module, registry
-from portail.web import id_field
+from portail.web import clean_id
 
 
 class NotFound(Exception):
@@ -47,14 +46,6 @@ class Granted:
     project: Project
     perms: PermissionSet
     item: Model | None = None
-
-
-def _id(raw: Any) -> int | None:
-    try:
-        value: int | None = id_field().clean(raw)
-    except ValidationError:
-        return None
-    return value
 
 
 def item_module(code: str, of: str | None) -> Module:
@@ -84,7 +75,7 @@ def authorize(
     registry.validate_code(code)
     if staff_only and not membership.is_staff:
         raise NotFound
-    pk = _id(project_id)
+    pk = clean_id(project_id)
     project = (
         visible_projects(membership).select_related("owner__user").filter(pk=pk).first()
         if pk is not None
@@ -96,7 +87,7 @@ def authorize(
     obj: Model | None = None
     if item is not None or of is not None:
         module = item_module(code, of)
-        row_id = _id(item)
+        row_id = clean_id(item)
         rows = visible(membership, project, module).select_related(*module.related)
         obj = rows.filter(**{module.lookup: row_id}).first() if row_id is not None else None
         if obj is None:

@@ -134,10 +134,43 @@ def visible(
     level = resolved.get(module.code(Action.VIEW), Level.NONE)
     if level == Level.NONE:
         return rows.none()
+    rows = _shown_to_clients(rows, membership, module)
+    if level == Level.OWN:
+        rows = rows.filter(own_rows(module, membership))
+    return rows
+
+
+def visible_in(membership: Membership, projects: list[Project], module: Module) -> QuerySet[Any]:
+    """What `visible` gives project by project, for several projects in one queryset (a
+    page of the project list counting each one's progress).
+
+    The projects must come from `visible_projects(membership)`: their permissions then
+    resolve with no query, so each project's level is decided once, here, and one filter
+    covers them all.
+    """
+    rows: QuerySet[Any] = module.model.objects.filter(
+        portal_id=membership.portal_id, project_id__in=[project.pk for project in projects]
+    )
+    if membership.is_staff:
+        return rows
+    code = module.code(Action.VIEW)
+    everything, own = [], []
+    for project in projects:
+        level = rules.permissions(membership, project).get(code, Level.NONE)
+        if level == Level.ALL:
+            everything.append(project.pk)
+        elif level == Level.OWN:
+            own.append(project.pk)
+    return _shown_to_clients(rows, membership, module).filter(
+        Q(project_id__in=everything) | (Q(project_id__in=own) & own_rows(module, membership))
+    )
+
+
+def _shown_to_clients(rows: QuerySet[Any], membership: Membership, module: Module) -> QuerySet[Any]:
+    """The rows a client user may see at all: shown to clients (the module's
+    `client_visible` field), narrowed by the module's own rule for clients."""
     if module.client_visible:
         rows = rows.filter(**{module.client_visible: True})
     if module.client_rows is not None:
         rows = module.client_rows(rows, membership)
-    if level == Level.OWN:
-        rows = rows.filter(own_rows(module, membership))
     return rows

@@ -268,6 +268,9 @@ def client_user_update(
         .select_related("project")
         .filter(membership=membership)
     }
+    for on_project in rows.values():
+        # Loaded with their person already: the log names each row by it, with no query.
+        on_project.membership = membership
     for project_id, value in (project_rates or {}).items():
         row = rows.get(project_id)
         if row is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -94,6 +95,13 @@ def _snapshot(company: ClientCompany) -> dict[str, Any]:
 
 def _pk(row: Project) -> int:
     return row.pk
+
+
+def _links(company: ClientCompany) -> QuerySet[ProjectClient]:
+    """The company's project links, with what `link_remove` logs (no query per link)."""
+    return ProjectClient.objects.filter(company=company).select_related(
+        "portal", "project", "company"
+    )
 
 
 def _projects(company: ClientCompany) -> list[Project]:
@@ -184,7 +192,7 @@ def company_update(*, company: ClientCompany, actor: User | None, **changes: Any
 
     if new_projects is not None:
         wanted = {p.pk: p for p in new_projects}
-        links = list(ProjectClient.objects.filter(company=company).select_related("project"))
+        links = list(_links(company))
         current = {link.project_id for link in links}
         added = check_projects(company.portal, (p for pk, p in wanted.items() if pk not in current))
         removed = [link for link in links if link.project_id not in wanted]
@@ -223,7 +231,7 @@ def company_delete(*, company: ClientCompany, actor: User | None) -> None:
         target=company,
         before=_snapshot(company) | {"projects": _projects(company)},
     )
-    for link in ProjectClient.objects.filter(company=company):
+    for link in _links(company):
         link_remove(link, actor)
     company.deleted_at = timezone.now()
     company.save(update_fields=["deleted_at", "updated_at"])

@@ -57,7 +57,10 @@ def _project_company(project: Project, company: ClientCompany) -> None:
 
 def _lock_link(project: Project, company: ClientCompany) -> ProjectClient:
     link = (
-        ProjectClient.objects.select_for_update().filter(project=project, company=company).first()
+        ProjectClient.objects.select_for_update(of=("self",))
+        .select_related("portal", "project", "company")
+        .filter(project=project, company=company)
+        .first()
     )
     if link is None:
         raise ValidationError(

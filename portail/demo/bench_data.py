@@ -103,6 +103,22 @@ def _bulk(model: Any, rows: list[Any]) -> list[Any]:
     return list(model.objects.bulk_create(rows, batch_size=BATCH))
 
 
+def _people(kind: str, count: int, *, slug: str, password: str) -> list[User]:
+    """`count` people, `<kind>000000@<slug>.test`, all with the same password hash."""
+    return _bulk(
+        User,
+        [
+            User(
+                email=f"{kind}{i:06}@{slug}.test",
+                full_name=f"{kind.title()} {i:06}",
+                password=password,
+                language="en",
+            )
+            for i in range(count)
+        ],
+    )
+
+
 @transaction.atomic
 def bench_portal_build(*, scale_name: str, seed: int = 2026) -> Built:
     """Build the benchmark portal of this scale (slug `bench-<scale>`), replacing any."""
@@ -132,18 +148,7 @@ def bench_portal_build(*, scale_name: str, seed: int = 2026) -> Built:
     staff_roles = (
         [StaffRole.ADMIN] + [StaffRole.MANAGER] * 4 + [StaffRole.EMPLOYEE] * scale.employees
     )
-    staff_users = _bulk(
-        User,
-        [
-            User(
-                email=f"staff{i:03}@{slug}.test",
-                full_name=f"Staff {i:03}",
-                password=password,
-                language="en",
-            )
-            for i in range(len(staff_roles))
-        ],
-    )
+    staff_users = _people("staff", len(staff_roles), slug=slug, password=password)
     staff = _bulk(
         Membership,
         [
@@ -164,18 +169,7 @@ def bench_portal_build(*, scale_name: str, seed: int = 2026) -> Built:
         ClientCompany,
         [ClientCompany(portal=portal, name=f"Company {i:05}") for i in range(scale.companies)],
     )
-    client_users = _bulk(
-        User,
-        [
-            User(
-                email=f"client{i:06}@{slug}.test",
-                full_name=f"Client {i:06}",
-                password=password,
-                language="en",
-            )
-            for i in range(scale.client_users)
-        ],
-    )
+    client_users = _people("client", scale.client_users, slug=slug, password=password)
     invited = set(
         rnd.sample(range(1, scale.client_users), scale.client_users * scale.invited_percent // 100)
     )

@@ -9,20 +9,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from portail.access import rules
-from portail.access.catalogue import ACTION_LABELS, Action, Level, Module, modules
+from portail.access.catalogue import ACTION_LABELS, Level, modules
 from portail.access.rules import PermissionSet
 from portail.access.selectors import (
-    own_rows,
     owner_name,
     person_name,
     visible,
+    visible_in,
     visible_projects,
 )
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, StaffRole
@@ -102,29 +101,6 @@ class _Counts:
     next_milestone: NextMilestone | None
 
 
-def _seen_in(viewer: Membership, projects: list[Project], module: Module) -> QuerySet[Any]:
-    """The rows of `module` in these projects (all of which the viewer may see) that the
-    viewer may see: levels decided once per project, from the permissions the projects
-    were loaded with (no query), then one filter for all of them."""
-    rows: QuerySet[Any] = module.model.objects.filter(
-        portal_id=viewer.portal_id, project_id__in=[project.pk for project in projects]
-    )
-    if viewer.is_staff:
-        return rows
-    code = module.code(Action.VIEW)
-    everything, own = [], []
-    for project in projects:
-        level = rules.permissions(viewer, project).get(code, Level.NONE)
-        if level == Level.ALL:
-            everything.append(project.pk)
-        elif level == Level.OWN:
-            own.append(project.pk)
-    rows = rows.filter(**{module.client_visible: True}) if module.client_visible else rows
-    return rows.filter(
-        Q(project_id__in=everything) | (Q(project_id__in=own) & own_rows(module, viewer))
-    )
-
-
 def _progress(viewer: Membership, projects: list[Project]) -> dict[int, _Counts]:
     """Task and milestone progress and the next open milestone of each project, counting
     only what the viewer may see (CX1, CX3): three queries for the whole page."""
@@ -132,12 +108,12 @@ def _progress(viewer: Membership, projects: list[Project]) -> dict[int, _Counts]
         return {}
     tasks = {
         row["project_id"]: Progress(row["done"], row["total"])
-        for row in _seen_in(viewer, projects, TASKS)
+        for row in visible_in(viewer, projects, TASKS)
         .order_by()
         .values("project_id")
         .annotate(total=Count("pk"), done=Count("pk", filter=DONE))
     }
-    milestones_seen = _seen_in(viewer, projects, MILESTONES)
+    milestones_seen = visible_in(viewer, projects, MILESTONES)
     milestones = {
         row["project_id"]: Progress(row["done"], row["total"])
         for row in milestones_seen.order_by()

@@ -393,3 +393,27 @@ def test_membership_constraint_refuses_a_client_without_company_or_profile(
         Membership.objects.create(
             portal=world.portal, user=make_user("x@y.test"), kind=MembershipKind.CLIENT
         )
+
+
+def test_cu9_rates_changed_on_three_projects_are_logged_without_a_query_per_project(
+    world: World,
+) -> None:
+    """Each rate change names its project membership by the person and the project, from
+    rows already loaded (the zeal fixture fails this test on an N+1)."""
+    invoice(world)
+    more = [make_project(world.portal, world.admin, name) for name in ("Shop", "Catalogue")]
+    for project in more:
+        project.billing_method = BillingMethod.STAFF_HOURS
+        project.save()
+    person = add(world, projects=[world.project, *more])
+    client_users.client_user_update(
+        membership=person,
+        actor=world.admin.user,
+        project_rates={project.pk: Decimal("95") for project in [world.project, *more]},
+    )
+    events = AuditEvent.objects.filter(action="project_member.rate_changed")
+    assert sorted(events.values_list("target_label", flat=True)) == [
+        "paula@bowman.test · Catalogue",
+        "paula@bowman.test · Shop",
+        "paula@bowman.test · Website",
+    ]
