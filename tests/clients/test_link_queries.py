@@ -43,4 +43,3 @@ def test_cc3_taking_a_company_off_three_projects_names_each_link(world: World) -
     company = on_three_projects(world)
     companies.company_update(company=company, actor=world.admin.user, projects=[])
     assert len(removed_links()) == 3
-
