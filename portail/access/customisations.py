@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,7 @@ from portail.access.events import (
     PERMISSION_OVERRIDE_REMOVED,
     PERMISSION_OVERRIDE_SET,
 )
-from portail.access.member_selectors import CUSTOMISABLE_STATUSES
+from portail.access.member_selectors import CUSTOMISABLE_STATUSES, clone_candidates
 from portail.access.models import PermissionOverride
 from portail.access.profiles import check_permissions, full_set
 from portail.accounts.models import User
@@ -40,15 +41,28 @@ MAX_CLONE_TARGETS = 500
 BULK_BATCH = 1_000
 
 
-def too_many_targets(count: int) -> str:
-    """The refusal of more than MAX_CLONE_TARGETS people to copy to in one request."""
-    return _(
-        "At most %(limit)s people at once: you ticked %(count)s. "
-        "Copy to the others in a second step."
-    ) % {
+def too_many_targets(count: int, *, matching: bool = False) -> str:
+    """The refusal of more than MAX_CLONE_TARGETS people to copy to in one request, ticked
+    or everyone matching a search."""
+    values = {
         "limit": formats.number_format(MAX_CLONE_TARGETS, force_grouping=True),
         "count": formats.number_format(count, force_grouping=True),
     }
+    if matching:
+        return (
+            _(
+                "At most %(limit)s people at once: %(count)s match. "
+                "Narrow the search and copy in several steps."
+            )
+            % values
+        )
+    return (
+        _(
+            "At most %(limit)s people at once: you ticked %(count)s. "
+            "Copy to the others in a second step."
+        )
+        % values
+    )
 
 
 def _name(member: ProjectMember) -> str:
@@ -67,10 +81,14 @@ def _is_customisable(member: ProjectMember) -> bool:
 def _lock_members(pks: list[int]) -> dict[int, ProjectMember]:
     """The project members, locked in id order (so two admins take turns without a
     deadlock), with their person and portal; gone ones are missing from the answer."""
+    return _lock_members_where(Q(pk__in=pks))
+
+
+def _lock_members_where(where: Q) -> dict[int, ProjectMember]:
     rows = (
         ProjectMember.objects.select_for_update(of=("self",))
         .select_related("portal", "project", "membership__user")
-        .filter(pk__in=pks)
+        .filter(where)
         .order_by("pk")
     )
     return {row.pk: row for row in rows}
@@ -126,31 +144,17 @@ def member_permissions_customise(
     return override
 
 
-@transaction.atomic
-def member_permissions_clone(
-    *, source: ProjectMember, targets: Iterable[ProjectMember], actor: User | None
-) -> list[PermissionOverride]:
-    """PE3: copy a client user's customisation to other client users of the same project,
-    all or none. A target's own customisation, if any, is replaced. At most
-    MAX_CLONE_TARGETS people."""
-    chosen_targets = list(targets)
-    if not chosen_targets:
-        raise ValidationError({"targets": _("Tick at least one client user to copy to.")})
-    count = len({target.pk for target in chosen_targets})
-    if count > MAX_CLONE_TARGETS:
-        raise ValidationError({"targets": too_many_targets(count)})
-    pks = [source.pk, *(target.pk for target in chosen_targets)]
-    locked = _lock_members(pks)
+def _clone_source(source: ProjectMember, locked: Mapping[int, ProjectMember]) -> ProjectMember:
     found = locked.get(source.pk)
     if found is None:
         raise ValidationError(
             {NON_FIELD_ERRORS: _("The person you copy from is no longer on the project.")}
         )
-    source = found
-    overrides = {
-        row.member_id: row
-        for row in PermissionOverride.objects.select_for_update().filter(member_id__in=pks)
-    }
+    return found
+
+
+def _original(source: ProjectMember, overrides: Mapping[int, PermissionOverride]) -> Any:
+    """The source's customisation, whole; a source without one is refused."""
     original = overrides.get(source.pk)
     if original is None:
         raise ValidationError(
@@ -161,30 +165,31 @@ def member_permissions_clone(
                 % {"name": _name(source)}
             }
         )
-    errors: list[str] = []
-    checked: list[ProjectMember] = []
-    for target in chosen_targets:
-        row = locked.get(target.pk)
-        if row is None:
-            errors.append(_("One of the people you chose is no longer on the project."))
-            continue
-        values = {"name": _name(row)}
-        if row.pk == source.pk:
-            errors.append(_("%(name)s is the person you copy from.") % values)
-        elif row.project_id != source.project_id or row.portal_id != source.portal_id:
-            errors.append(_("%(name)s is not a member of this project.") % values)
-        elif row.membership.kind != MembershipKind.CLIENT:
-            errors.append(_("%(name)s is staff: staff permissions cannot be customised.") % values)
-        elif not _is_customisable(row):
-            errors.append(_("%(name)s is no longer a client user of this portal.") % values)
-        elif row not in checked:
-            checked.append(row)
-    if errors:
-        raise ValidationError({"targets": errors})
-    chosen = full_set(original.permissions)
+    return full_set(original.permissions)
+
+
+def _lock_overrides(members: Iterable[ProjectMember]) -> dict[int, PermissionOverride]:
+    """The customisations of these project members, locked, by member id; one query."""
+    return {
+        row.member_id: row
+        for row in PermissionOverride.objects.select_for_update().filter(
+            member_id__in=[member.pk for member in members]
+        )
+    }
+
+
+def _copy(
+    source: ProjectMember,
+    chosen: Mapping[str, str],
+    targets: list[ProjectMember],
+    overrides: Mapping[int, PermissionOverride],
+    actor: User | None,
+) -> list[PermissionOverride]:
+    """Give each (locked, checked) target the permission set `chosen`, copied from `source`:
+    a constant number of queries however many people (one insert, one update, one log)."""
     now = timezone.now()
     new_rows, replaced, changes = [], [], []
-    for row in checked:
+    for row in targets:
         override = overrides.get(row.pk)
         before = full_set(override.permissions) if override is not None else None
         if override is None:
@@ -197,7 +202,6 @@ def member_permissions_clone(
         override.updated_by = actor
         override.updated_at = now
         changes.append((override, before))
-    # A constant number of queries however many people: one insert, one update, one log.
     PermissionOverride.objects.bulk_create(new_rows, batch_size=BULK_BATCH)
     PermissionOverride.objects.bulk_update(
         replaced, ["permissions", "updated_by", "updated_at"], batch_size=BULK_BATCH
@@ -221,6 +225,94 @@ def member_permissions_clone(
         ],
     )
     return [override for override, _before in changes]
+
+
+def _refusal(source: ProjectMember, row: ProjectMember) -> str | None:
+    """Why `row` cannot get `source`'s customisation, or None when it can."""
+    values = {"name": _name(row)}
+    if row.pk == source.pk:
+        return _("%(name)s is the person you copy from.") % values
+    if row.project_id != source.project_id or row.portal_id != source.portal_id:
+        return _("%(name)s is not a member of this project.") % values
+    if row.membership.kind != MembershipKind.CLIENT:
+        return _("%(name)s is staff: staff permissions cannot be customised.") % values
+    if not _is_customisable(row):
+        return _("%(name)s is no longer a client user of this portal.") % values
+    return None
+
+
+@transaction.atomic
+def member_permissions_clone(
+    *, source: ProjectMember, targets: Iterable[ProjectMember], actor: User | None
+) -> list[PermissionOverride]:
+    """PE3: copy a client user's customisation to other client users of the same project,
+    all or none. A target's own customisation, if any, is replaced. At most
+    MAX_CLONE_TARGETS people, in a constant number of queries however many."""
+    chosen_targets = list(targets)
+    if not chosen_targets:
+        raise ValidationError({"targets": _("Tick at least one client user to copy to.")})
+    count = len({target.pk for target in chosen_targets})
+    if count > MAX_CLONE_TARGETS:
+        raise ValidationError({"targets": too_many_targets(count)})
+    pks = [source.pk, *(target.pk for target in chosen_targets)]
+    locked = _lock_members(pks)
+    source = _clone_source(source, locked)
+    overrides = _lock_overrides(locked.values())
+    chosen = _original(source, overrides)
+    errors: list[str] = []
+    checked: list[ProjectMember] = []
+    for target in chosen_targets:
+        row = locked.get(target.pk)
+        if row is None:
+            errors.append(_("One of the people you chose is no longer on the project."))
+            continue
+        refusal = _refusal(source, row)
+        if refusal is not None:
+            errors.append(refusal)
+        elif row not in checked:
+            checked.append(row)
+    if errors:
+        raise ValidationError({"targets": errors})
+    return _copy(source, chosen, checked, overrides, actor)
+
+
+@transaction.atomic
+def member_permissions_clone_matching(
+    *,
+    source: ProjectMember,
+    actor: User | None,
+    search: str = "",
+    company_id: int | None = None,
+) -> list[PermissionOverride]:
+    """PE3, "copy to everyone matching": copy a client user's customisation to every other
+    client user of the project that `clone_candidates` lists for this search (name or
+    email) and company, without naming them one by one.
+
+    The people are found here, inside the transaction, when the copy is made, not when
+    the page was shown: someone taken off the project or removed from the portal since
+    is left out, someone put on it since is included. At most MAX_CLONE_TARGETS people;
+    past that, or when nobody matches, nothing is done and the error (on `targets`) says
+    why. A constant number of queries however many people.
+    """
+    matching = clone_candidates(source=source, search=search, company_id=company_id)
+    count = matching.count()
+    if count > MAX_CLONE_TARGETS:
+        raise ValidationError({"targets": too_many_targets(count, matching=True)})
+    locked = _lock_members_where(Q(pk=source.pk) | Q(pk__in=matching.values("pk")))
+    source = _clone_source(source, locked)
+    overrides = _lock_overrides(locked.values())
+    chosen = _original(source, overrides)
+    # Changed between the count and the lock (no longer a client user): left out.
+    targets = [row for row in locked.values() if _refusal(source, row) is None]
+    if not targets:
+        raise ValidationError({"targets": _nobody_matches(search, company_id)})
+    return _copy(source, chosen, targets, overrides, actor)
+
+
+def _nobody_matches(search: str, company_id: int | None) -> str:
+    if search.strip() or company_id is not None:
+        return _("Nobody matches this search: the customisation was not copied.")
+    return _("There is no other client user on this project to copy to.")
 
 
 @transaction.atomic

@@ -30,7 +30,7 @@ from portail.access.models import ClientProfile
 from portail.access.profiles import NAME_MAX_LENGTH
 from portail.access.rules import profile_permissions
 from portail.projects.models import ProjectMember
-from portail.web import ModelIdsField
+from portail.web import ModelIdsField, clean_id
 
 _NAME_ERRORS = {
     "required": _("Give the profile a name."),
@@ -185,20 +185,11 @@ class CloneTargetsField(ModelIdsField):
                 raise ValidationError(too_many_targets(count), code="too_many")
         return super().clean(value)
 
-    def label_from_instance(self, obj: Any) -> str:
-        member: ProjectMember = obj
-        membership = member.membership
-        company = membership.client_company
-        label = membership.user.display_name
-        if company is not None:
-            label = f"{label} · {company.name}"
-        if getattr(member, "is_customised", False):
-            label = f"{label} · {_('customised')}"
-        return label
-
 
 class CloneForm(forms.Form):
-    """PE3: the client users of the project to copy a customisation to."""
+    """PE3: the client users of the project to copy a customisation to, ticked. The page
+    shows the candidates a page at a time; a tick is checked against all of them,
+    whatever page it came from."""
 
     targets = CloneTargetsField(
         label=_("Copy to"),
@@ -219,6 +210,64 @@ class CloneForm(forms.Form):
         targets = self.fields["targets"]
         assert isinstance(targets, CloneTargetsField)
         targets.queryset = candidates
+
+
+# PE3: the client users listed on one page of the clone dialog.
+CANDIDATES_PER_PAGE = 50
+
+
+class CloneFilterForm(forms.Form):
+    """PE3: which of the project's client users the clone dialog lists (and "copy to
+    everyone matching" copies to): a search by name or email, and one client company.
+
+    A company id that is well formed but not one of `companies` is not a form error:
+    the view answers 404 (`unknown_company`), as for a company that is not a client of
+    the project in a URL."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.SearchInput(attrs={"placeholder": _("Name or email")}),
+    )
+    company = forms.TypedChoiceField(
+        label=_("Company"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": _("Choose a client company of this project.")},
+    )
+
+    def __init__(self, *args: Any, companies: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        company = self.fields["company"]
+        assert isinstance(company, forms.TypedChoiceField)
+        company.choices = [("", _("All companies")), *((str(pk), name) for pk, name in companies)]
+        self.company_ids = {pk for pk, _name in companies}
+
+    def unknown_company(self) -> bool:
+        """Whether the company asked for is a well-formed id of no company listed."""
+        raw = self.data.get(self.add_prefix("company")) if self.is_bound else None
+        company_id = clean_id(raw)
+        return company_id is not None and company_id not in self.company_ids
+
+    def filters(self) -> tuple[str, int | None]:
+        """The search and company to list (none when the form is not valid)."""
+        if not self.is_valid():
+            return "", None
+        return self.cleaned_data["q"].strip(), self.cleaned_data["company"]
+
+    def is_filtered(self) -> bool:
+        search, company = self.filters()
+        return bool(search) or company is not None
+
+
+class CloneEveryoneForm(forms.Form):
+    """PE3, "copy to everyone matching": no field per person; the people are those the
+    dialog's search and company filter match, found by the service when it copies. Its
+    errors are the service's (nobody matches, too many)."""
+
+    everyone = forms.BooleanField(required=True, widget=forms.HiddenInput)
 
 
 class PortalSecurityForm(forms.Form):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -184,11 +184,35 @@ def permission_diff(member: ProjectMember) -> PermissionDiff:
     )
 
 
-def clone_candidates(*, source: ProjectMember) -> QuerySet[ProjectMember]:
+def clone_candidates(
+    *, source: ProjectMember, search: str = "", company_id: int | None = None
+) -> QuerySet[ProjectMember]:
     """The client users a customisation can be copied to (PE3): the other client members of
-    the same project who are invited or active, each with `is_customised`."""
-    return (
+    the same project who are invited or active, each with `is_customised`; with `search`,
+    those whose name or email holds it; with `company_id`, those of that company."""
+    found = (
         client_members(project=source.project)
         .filter(membership__status__in=CUSTOMISABLE_STATUSES)
         .exclude(pk=source.pk)
+    )
+    search = search.strip()
+    if search:
+        found = found.filter(
+            Q(membership__user__full_name__icontains=search)
+            | Q(membership__user__email__icontains=search)
+        )
+    if company_id is not None:
+        found = found.filter(membership__client_company_id=company_id)
+    return found
+
+
+def clone_companies(*, source: ProjectMember) -> list[tuple[int, str]]:
+    """PE3: the client companies (id, name) of the people a customisation can be copied to,
+    by name: the choices of the dialog's company filter; one query."""
+    return list(
+        clone_candidates(source=source)
+        .order_by()
+        .values_list("membership__client_company_id", "membership__client_company__name")
+        .distinct()
+        .order_by("membership__client_company__name", "membership__client_company_id")
     )

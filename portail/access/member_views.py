@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
@@ -23,12 +24,21 @@ from portail.access import customisations
 from portail.access import member_selectors as selectors
 from portail.access.catalogue import ACTION_LABELS
 from portail.access.decorators import project_permission
-from portail.access.forms import GRID_ACTIONS, CloneForm, PermissionGridForm
+from portail.access.forms import (
+    CANDIDATES_PER_PAGE,
+    GRID_ACTIONS,
+    CloneEveryoneForm,
+    CloneFilterForm,
+    CloneForm,
+    PermissionGridForm,
+)
+from portail.access.models import PermissionOverride
 from portail.feedback import report_errors
+from portail.names import some_names
 from portail.portals.decorators import PortalRequest
 from portail.projects.models import Project, ProjectMember
 from portail.projects.permissions import PROJECT_EDIT
-from portail.web import apply_service_errors, get_or_post, posted
+from portail.web import apply_service_errors, get_or_post, paginate, posted, read_ids
 
 
 def _member(request: PortalRequest, project: Project, membership_id: int) -> ProjectMember:
@@ -112,34 +122,71 @@ def member_customise(request: PortalRequest, project: Project, membership_id: in
 @project_permission(PROJECT_EDIT, staff_only=True)
 @get_or_post
 def member_clone(request: PortalRequest, project: Project, membership_id: int) -> HttpResponse:
-    """PE3: copy this person's customisation to the client users ticked, in one action."""
+    """PE3: copy this person's customisation to the client users ticked on the page shown
+    (listed a page at a time, searchable by name or email, filtered by company), or to
+    everyone the search and filter match, however many, without a field per person (the
+    service finds them when it copies)."""
     member = _member(request, project, membership_id)
-    candidates = selectors.clone_candidates(source=member)
-    form = CloneForm(posted(request), candidates=candidates)
-    if form.is_valid():
-        targets = list(form.cleaned_data["targets"])
+    # The search and filter are the page's address (the forms post to it): what is
+    # shown is what "everyone matching" copies to.
+    filters = CloneFilterForm(request.GET, companies=selectors.clone_companies(source=member))
+    if filters.unknown_company():
+        raise Http404  # not a company of this project's client users (another portal's...)
+    search, company_id = filters.filters()
+    everyone = request.method == "POST" and "everyone" in request.POST
+    form = CloneForm(
+        None if everyone else posted(request),
+        candidates=selectors.clone_candidates(source=member),
+    )
+    everyone_form = CloneEveryoneForm(request.POST if everyone else None)
+    copies: list[PermissionOverride] | None = None
+    if everyone and not filters.is_valid():
+        everyone_form.add_error(None, _("Correct the search first: nothing was copied."))
+    elif everyone and everyone_form.is_valid():
         try:
-            customisations.member_permissions_clone(
-                source=member, targets=targets, actor=request.membership.user
+            copies = customisations.member_permissions_clone_matching(
+                source=member, actor=request.membership.user, search=search, company_id=company_id
+            )
+        except ValidationError as error:
+            apply_service_errors(everyone_form, error)
+    elif not everyone and form.is_valid():
+        try:
+            copies = customisations.member_permissions_clone(
+                source=member, targets=form.cleaned_data["targets"], actor=request.membership.user
             )
         except ValidationError as error:
             apply_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                ngettext(
-                    "Customisation of %(name)s copied to %(count)d client user: %(people)s.",
-                    "Customisation of %(name)s copied to %(count)d client users: %(people)s.",
-                    len(targets),
-                )
-                % {
-                    "name": member.membership.user.display_name,
-                    "count": len(targets),
-                    "people": ", ".join(t.membership.user.display_name for t in targets),
-                },
+    if copies is not None:
+        messages.success(
+            request,
+            ngettext(
+                "Customisation of %(name)s copied to %(count)s client user: %(people)s.",
+                "Customisation of %(name)s copied to %(count)s client users: %(people)s.",
+                len(copies),
             )
-            return HttpResponseRedirect(_show_url(member))
-    return render(request, "access/member_clone.html", _context(member, form=form))
+            % {
+                "name": member.membership.user.display_name,
+                "count": formats.number_format(len(copies), force_grouping=True),
+                "people": some_names([c.member.membership.user.display_name for c in copies]),
+            },
+        )
+        return HttpResponseRedirect(_show_url(member))
+    candidates = selectors.clone_candidates(source=member, search=search, company_id=company_id)
+    page = paginate(request, candidates, CANDIDATES_PER_PAGE)
+    return render(
+        request,
+        "access/member_clone.html",
+        _context(
+            member,
+            form=form,
+            filters=filters,
+            filtered=filters.is_filtered(),
+            everyone_form=everyone_form,
+            page=page,
+            ticked=read_ids(request.POST, "targets") if form.is_bound else set(),
+            matching=formats.number_format(page.paginator.count, force_grouping=True),
+        ),
+    )
 
 
 @project_permission(PROJECT_EDIT, staff_only=True)

@@ -25,6 +25,12 @@ MAX_PEOPLE_PER_REQUEST = 100
 MAX_PROJECTS_PER_REQUEST = 20
 MAX_PROJECT_PLACES_PER_REQUEST = 300
 
+# PC6: client users already in the portal put on one project in one request, ticked or
+# "everyone matching" (new people entered by email stay under MAX_PEOPLE_PER_REQUEST: each
+# gets an invitation). They are written in bulk, in a constant number of queries: one
+# insert of their project rows, one of their audit events. MEASURED_BELOW
+MAX_MEMBERS_PER_REQUEST = 10_000
+
 
 def _count(number: int) -> str:
     """1,600 in English, 1 600 in French."""
@@ -37,6 +43,24 @@ def too_many_people(count: int, *, entered: bool = True) -> str:
     if entered:
         return (
             _("At most %(limit)s people at once: you entered %(count)s. Add them in several steps.")
+            % values
+        )
+    return (
+        _("At most %(limit)s people at once: you chose %(count)s. Add them in several steps.")
+        % values
+    )
+
+
+def too_many_members(count: int, *, matching: bool = False) -> str:
+    """The refusal of more than MAX_MEMBERS_PER_REQUEST client users put on a project in one
+    request: ticked, or everyone matching the search."""
+    values = {"limit": _count(MAX_MEMBERS_PER_REQUEST), "count": _count(count)}
+    if matching:
+        return (
+            _(
+                "At most %(limit)s people at once: %(count)s match. Narrow the search and add "
+                "them in several steps."
+            )
             % values
         )
     return (

@@ -22,14 +22,20 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from portail.accounts.models import User
-from portail.audit.services import audit_log
+from portail.audit.services import audit_log, audit_log_many
 from portail.clients.client_users import client_user_add, client_user_lock
 from portail.clients.companies import company_create
 from portail.clients.events import PROJECT_CLIENT_PRIMARY_SET, PROJECT_MEMBER_RATE_CHANGED
-from portail.clients.limits import MAX_PEOPLE_PER_REQUEST, too_many_people
+from portail.clients.limits import (
+    MAX_MEMBERS_PER_REQUEST,
+    MAX_PEOPLE_PER_REQUEST,
+    too_many_members,
+    too_many_people,
+)
 from portail.clients.links import (
     check_projects,
     customisations,
@@ -42,11 +48,12 @@ from portail.clients.links import (
 )
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.clients.rates import check_rate, no_project_rate, rate_text
+from portail.clients.selectors import JOINABLE_STATUSES, project_client_user_candidates
 from portail.notifications.services import email_queue
 from portail.portals.models import Membership, MembershipKind, MembershipStatus
-from portail.projects.events import PROJECT_MEMBER_REMOVED
+from portail.projects.events import PROJECT_MEMBER_ADDED, PROJECT_MEMBER_REMOVED
 from portail.projects.models import Project, ProjectMember
-from portail.projects.services import project_members_delete
+from portail.projects.services import project_members_bulk_add, project_members_delete
 
 
 def _project_company(project: Project, company: ClientCompany) -> None:
@@ -190,6 +197,77 @@ def _refuse_other_company(
     )
 
 
+def _check_adding(project: Project, company: ClientCompany) -> None:
+    """PC6: the project takes client users (the portal's, not archived) and the company is
+    one of its clients (see the module docstring)."""
+    check_projects(project.portal, [project])
+    _project_company(project, company)
+    if not ProjectClient.objects.filter(project=project, company=company).exists():
+        raise ValidationError(
+            {
+                "company": _(
+                    "“%(name)s” is not a client of this project: add the company to the "
+                    "project first."
+                )
+                % {"name": company.name}
+            }
+        )
+
+
+def _lock_client_users(ids: Iterable[int] | QuerySet[Any]) -> list[Membership]:
+    """The client users of these ids (a list, or a query of ids) who are not removed,
+    locked in id order (so two admins take turns without a deadlock), with their person,
+    portal and company; one query."""
+    return list(
+        # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("portal", "user", "client_company")
+        .filter(pk__in=ids, kind=MembershipKind.CLIENT)
+        .exclude(status=MembershipStatus.DEACTIVATED)
+        .order_by("pk")
+    )
+
+
+def _join_many(
+    project: Project, company: ClientCompany, people: list[Membership], actor: User | None
+) -> list[Membership]:
+    """Put these locked client users of the company on the project at their portal rate,
+    in a constant number of queries whatever their number: the company's link and the
+    project are locked (as `project_join` does), those already on the project are left
+    out, the others' rows are inserted together, and so are their audit events (one
+    `project_member.added` each, as when people join one by one). Returns those added."""
+    if not people:
+        return []
+    link_add(project=project, company=company, actor=actor, make_primary=None)
+    on_project = set(
+        ProjectMember.objects.filter(
+            project=project, membership_id__in=[person.pk for person in people]
+        ).values_list("membership_id", flat=True)
+    )
+    joining = [person for person in people if person.pk not in on_project]
+    rows = project_members_bulk_add(
+        project=project, people=[(person, person.hourly_rate) for person in joining]
+    )
+    audit_log_many(
+        portal=project.portal,
+        actor=actor,
+        action=PROJECT_MEMBER_ADDED,
+        changes=[
+            (
+                row,
+                None,
+                {
+                    "project": project,
+                    "membership": row.membership,
+                    "hourly_rate": rate_text(row.hourly_rate),
+                },
+            )
+            for row in rows
+        ],
+    )
+    return joining
+
+
 @transaction.atomic
 def project_client_users_add(
     *,
@@ -203,7 +281,8 @@ def project_client_users_add(
 ) -> list[Membership]:
     """PC6: put client users of a company of the project on the project, in one step.
 
-    `members` are existing client users of the company (ticked); `new_people` are
+    `members` are existing client users of the company (ticked), put on the project at
+    their portal rate in a constant number of queries (`_join_many`); `new_people` are
     (email, rate) pairs, and `emails` addresses that all get `rate`: each becomes a
     client user of the company with an invitation, as on the portal-level pages (CU1,
     CU2), the rate being their rate (CU9). CU8: an
@@ -212,22 +291,11 @@ def project_client_users_add(
     duplicated. The company must already be a client of the project (see the module
     docstring). All or nothing; an error names the field (`members`, `new_emails`,
     `hourly_rate`) and the person. Returns the people added (those already on the
-    project are left as they are). At most MAX_PEOPLE_PER_REQUEST people, ticked and
-    entered together; past that nothing is done.
+    project are left as they are). At most MAX_MEMBERS_PER_REQUEST people ticked and
+    MAX_PEOPLE_PER_REQUEST entered (each gets an email); past that nothing is done.
     """
     portal = project.portal
-    check_projects(portal, [project])
-    _project_company(project, company)
-    if not ProjectClient.objects.filter(project=project, company=company).exists():
-        raise ValidationError(
-            {
-                "company": _(
-                    "“%(name)s” is not a client of this project: add the company to the "
-                    "project first."
-                )
-                % {"name": company.name}
-            }
-        )
+    _check_adding(project, company)
     chosen = list(members)
     people = [
         (email.strip(), check_rate(amount))
@@ -237,34 +305,38 @@ def project_client_users_add(
         raise ValidationError(
             {NON_FIELD_ERRORS: _("Tick people of the company or enter email addresses.")}
         )
-    count = len({member.pk for member in chosen}) + len({email.lower() for email, _r in people})
-    if count > MAX_PEOPLE_PER_REQUEST:
-        if chosen:
-            field = "new_emails" if people else "members"
-            raise ValidationError({field: too_many_people(count, entered=False)})
-        raise ValidationError({"new_emails": too_many_people(count)})
+    ticked = {member.pk for member in chosen}
+    if len(ticked) > MAX_MEMBERS_PER_REQUEST:
+        raise ValidationError({"members": too_many_members(len(ticked))})
+    entered = len({email.lower() for email, _r in people})
+    if entered > MAX_PEOPLE_PER_REQUEST:
+        raise ValidationError({"new_emails": too_many_people(entered)})
     refusal = no_project_rate(portal, project)
     if refusal is not None and any(amount is not None for _email, amount in people):
         # CU9: the page offers no rate here; a posted one is refused, not stored.
         raise ValidationError({"hourly_rate": refusal})
+    for membership in chosen:
+        if membership.portal_id != portal.pk or membership.kind != MembershipKind.CLIENT:
+            raise ValidationError({"members": _("Choose client users of this portal.")})
+    locked = _lock_client_users(ticked) if ticked else []
+    if len(locked) != len(ticked):
+        raise ValidationError({NON_FIELD_ERRORS: _("This client user has been removed.")})
+    for membership in locked:
+        if membership.client_company_id != company.pk:
+            _refuse_other_company(project, company, membership, "members", membership.user.email)
+    added = _join_many(project, company, locked, actor)
+    if not people:
+        return added
+
     on_project = set(
         ProjectMember.objects.filter(project=project).values_list("membership_id", flat=True)
     )
-    added: list[Membership] = []
 
     def join(membership: Membership, rate: Decimal | None) -> None:
         if membership.pk not in on_project:
             project_join(membership=membership, project=project, rate=rate, actor=actor)
             on_project.add(membership.pk)
             added.append(membership)
-
-    for membership in chosen:
-        if membership.portal_id != portal.pk or membership.kind != MembershipKind.CLIENT:
-            raise ValidationError({"members": _("Choose client users of this portal.")})
-        locked = client_user_lock(membership)
-        if locked.client_company_id != company.pk:
-            _refuse_other_company(project, company, locked, "members", locked.user.email)
-        join(locked, locked.hourly_rate)
 
     for email, person_rate in people:
         existing = (
@@ -307,6 +379,47 @@ def project_client_users_add(
                 existing.hourly_rate if person_rate is None else person_rate,
             )
     return added
+
+
+@transaction.atomic
+def project_client_users_add_matching(
+    *, project: Project, company: ClientCompany, actor: User | None, search: str = ""
+) -> list[Membership]:
+    """PC6, "add everyone matching": put on the project every client user of the company
+    who is not on it yet and matches `search` (name or email; everyone without one), as
+    `project_client_user_candidates` lists them, at their portal rate.
+
+    The set is resolved here, inside the transaction, when the change is made, not when
+    the page was shown: someone removed from the portal, moved to another company or
+    put on the project since is left out; someone who joined the company since is
+    included. At most MAX_MEMBERS_PER_REQUEST people; past that, or when nobody
+    matches, nothing is done and the error says why (on `members`). A constant number
+    of queries whatever the number of people (`_join_many`).
+    """
+    _check_adding(project, company)
+    matching = project_client_user_candidates(project=project, company=company, search=search)
+    count = matching.count()
+    if count > MAX_MEMBERS_PER_REQUEST:
+        raise ValidationError({"members": too_many_members(count, matching=True)})
+    locked = [
+        membership
+        for membership in _lock_client_users(matching.values("pk"))
+        # Changed between the count and the lock: no longer of the company, or gone.
+        if membership.client_company_id == company.pk and membership.status in JOINABLE_STATUSES
+    ]
+    added = _join_many(project, company, locked, actor)
+    if not added:
+        raise ValidationError({"members": _nobody_matches(search)})
+    return added
+
+
+def _nobody_matches(search: str) -> str:
+    if search.strip():
+        return _(
+            "Nobody of the company who is not on the project matches “%(search)s”: nobody "
+            "was added."
+        ) % {"search": search.strip()}
+    return _("Everyone of the company is on the project already: nobody was added.")
 
 
 def _lock_project_client_member(project: Project, member: ProjectMember) -> ProjectMember:

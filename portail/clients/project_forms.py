@@ -19,11 +19,18 @@ from portail.clients.forms import (
     parse_emails,
     rate_field,
 )
-from portail.clients.limits import MAX_PEOPLE_PER_REQUEST, too_many_people
+from portail.clients.limits import (
+    MAX_MEMBERS_PER_REQUEST,
+    MAX_PEOPLE_PER_REQUEST,
+    too_many_members,
+)
 from portail.clients.models import ClientCompany
 from portail.portals.models import Membership
 from portail.projects.models import Project
 from portail.web import ScopedChoices
+
+# PC6: the client users of the company listed on one page of "Add client users".
+CANDIDATES_PER_PAGE = 50
 
 
 class ProjectCompanyAddForm(forms.Form):
@@ -77,13 +84,16 @@ class MemberChoiceField(ScopedChoices, CappedIdsField):
 
 
 class ProjectUsersAddForm(forms.Form):
-    """PC6: tick client users of the company and/or list new people by email; one step."""
+    """PC6: tick client users of the company and/or list new people by email; one step.
+
+    The page shows the candidates a page at a time (`page_candidates`); a tick is checked
+    against all of them, whatever page it came from."""
 
     members = MemberChoiceField(
         label=_("People of the company"),
         required=False,
-        most=MAX_PEOPLE_PER_REQUEST,
-        too_many=lambda count: too_many_people(count, entered=False),
+        most=MAX_MEMBERS_PER_REQUEST,
+        too_many=too_many_members,
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
@@ -109,8 +119,8 @@ class ProjectUsersAddForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["new_emails"].help_text = _(
             "Email addresses, one per line. Each person joins the company with the portal’s "
-            "default client profile and gets an invitation email. At most %(limit)s people "
-            "at once, ticked and entered together."
+            "default client profile and gets an invitation email. At most %(limit)s new "
+            "people at once."
         ) % {"limit": MAX_PEOPLE_PER_REQUEST}
         if not rates_apply:  # CU9
             del self.fields["hourly_rate"]
@@ -128,15 +138,19 @@ class ProjectUsersAddForm(forms.Form):
         data = super().clean() or {}
         if not self.errors and not data.get("members") and not data.get("new_emails"):
             raise ValidationError(_("Tick people of the company or enter email addresses."))
-        if not self.errors:
-            count = len(data["members"]) + len(data["new_emails"])
-            if count > MAX_PEOPLE_PER_REQUEST:
-                self.add_error("new_emails", too_many_people(count, entered=False))
         return data
 
     def new_people(self) -> list[tuple[str, Any]]:
         rate = self.cleaned_data.get("hourly_rate")
         return [(email, rate) for email in self.cleaned_data["new_emails"]]
+
+
+class ProjectUsersEveryoneForm(forms.Form):
+    """PC6, "add everyone matching": no field per person; the people are the company's
+    client users not on the project who match the page's search, found by the service
+    when it adds them. Its errors are the service's (nobody matches, too many)."""
+
+    everyone = forms.BooleanField(required=True, widget=forms.HiddenInput)
 
 
 class ProjectMemberRateForm(forms.Form):

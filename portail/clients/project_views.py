@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
@@ -24,16 +25,27 @@ from portail.clients import project_clients, selectors
 from portail.clients.forms import ClientUserSearchForm
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.clients.project_forms import (
+    CANDIDATES_PER_PAGE,
     ProjectCompanyAddForm,
     ProjectMemberRateForm,
     ProjectUserRemoveForm,
     ProjectUsersAddForm,
+    ProjectUsersEveryoneForm,
 )
 from portail.feedback import report_errors
+from portail.names import some_names
 from portail.portals.decorators import PortalRequest
+from portail.portals.models import Membership
 from portail.projects.models import Project, ProjectMember
 from portail.projects.permissions import PROJECT_EDIT
-from portail.web import apply_service_errors, get_or_post, posted, refuse_outside_scope
+from portail.web import (
+    apply_service_errors,
+    get_or_post,
+    paginate,
+    posted,
+    read_ids,
+    refuse_outside_scope,
+)
 
 
 def _list_url(request: PortalRequest, project: Project, company_id: int | None = None) -> str:
@@ -189,8 +201,10 @@ def company_remove(request: PortalRequest, project: Project, company_id: int) ->
 @project_permission(PROJECT_EDIT, staff_only=True)
 @get_or_post
 def users_add(request: PortalRequest, project: Project, company_id: int) -> HttpResponse:
-    """PC6: tick client users of the company and/or list new people by email, then add
-    them all in one step (new people get invitations, CU2)."""
+    """PC6: tick client users of the company (a page at a time, searchable) and/or list
+    new people by email, then add them all in one step (new people get invitations, CU2);
+    or add everyone of the company not on the project who matches the search, however
+    many, without a field per person (the service finds them when it adds them)."""
     project = _in_portal(request, project)
     company = _portal_company(request, company_id)
     if selectors.project_client_link(project=project, company_id=company.pk) is None:
@@ -202,13 +216,30 @@ def users_add(request: PortalRequest, project: Project, company_id: int) -> Http
         )
         return _back(request, project)
     rates_apply = selectors.project_rates_apply(project=project)
+    everyone = request.method == "POST" and "everyone" in request.POST
     form = ProjectUsersAddForm(
-        posted(request), project=project, company=company, rates_apply=rates_apply
+        None if everyone else posted(request),
+        project=project,
+        company=company,
+        rates_apply=rates_apply,
     )
+    everyone_form = ProjectUsersEveryoneForm(request.POST if everyone else None)
     refuse_outside_scope(form)  # another portal's people, posted by hand: 404
+    # The search is the page's address (the forms post to it): what is shown is what
+    # "everyone matching" adds.
     search_form = ClientUserSearchForm(request.GET)
     search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
-    if form.is_valid():
+    added: list[Membership] | None = None
+    if everyone and not search_form.is_valid():
+        everyone_form.add_error(None, _("Correct the search first: nobody was added."))
+    elif everyone and everyone_form.is_valid():
+        try:
+            added = project_clients.project_client_users_add_matching(
+                project=project, company=company, actor=request.membership.user, search=search
+            )
+        except ValidationError as error:
+            apply_service_errors(everyone_form, error)
+    elif not everyone and form.is_valid():
         try:
             added = project_clients.project_client_users_add(
                 project=project,
@@ -219,29 +250,42 @@ def users_add(request: PortalRequest, project: Project, company_id: int) -> Http
             )
         except ValidationError as error:
             apply_service_errors(form, error)
-        else:
-            if added:
-                messages.success(
-                    request,
-                    ngettext(
-                        "%(count)d person added to the project.",
-                        "%(count)d people added to the project.",
-                        len(added),
-                    )
-                    % {"count": len(added)},
+    if added is not None:
+        if added:
+            count = len(added)
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s person added to the project: %(people)s.",
+                    "%(count)s people added to the project: %(people)s.",
+                    count,
                 )
-            else:
-                messages.info(request, _("Nobody added: they are all on the project already."))
-            return _back(request, project, company.pk)
-    elif request.method == "GET" and search:
-        members = form.fields["members"]
-        members.queryset = selectors.project_client_user_candidates(  # type: ignore[attr-defined]
-            project=project, company=company, search=search
-        )
+                % {
+                    "count": formats.number_format(count, force_grouping=True),
+                    "people": some_names([person.user.display_name for person in added]),
+                },
+            )
+        else:
+            messages.info(request, _("Nobody added: they are all on the project already."))
+        return _back(request, project, company.pk)
+    candidates = selectors.project_client_user_candidates(
+        project=project, company=company, search=search
+    )
+    page = paginate(request, candidates, CANDIDATES_PER_PAGE)
     return render(
         request,
         "clients/project_users_add.html",
-        {"project": project, "company": company, "form": form, "search": search},
+        {
+            "project": project,
+            "company": company,
+            "form": form,
+            "everyone_form": everyone_form,
+            "search_form": search_form,
+            "search": search,
+            "page": page,
+            "ticked": read_ids(request.POST, "members") if form.is_bound else set(),
+            "matching": formats.number_format(page.paginator.count, force_grouping=True),
+        },
     )
 
 

@@ -232,6 +232,22 @@ def project_member_ensure(
         return ProjectMember.objects.get(project=project, membership=membership), False
 
 
+def project_members_bulk_add(
+    *, project: Project, people: list[tuple[Membership, Decimal | None]]
+) -> list[ProjectMember]:
+    """Many people's rows in the project at once (each with its rate), in one insert however
+    many: for callers that add hundreds of people in one step (PC6). The caller has locked
+    the project and left out those already on it; the unique constraint is the last guard.
+    Each row comes back with its person and the project, for the caller's audit events."""
+    rows = [
+        ProjectMember(
+            portal_id=project.portal_id, project=project, membership=membership, hourly_rate=rate
+        )
+        for membership, rate in people
+    ]
+    return ProjectMember.objects.bulk_create(rows, batch_size=1_000)
+
+
 def project_members_delete(*, members: QuerySet[ProjectMember]) -> int:
     """End these project memberships (their customisations go with them); return how many.
     The one place ProjectMember rows are deleted; callers log what they end, before."""
