@@ -28,8 +28,12 @@ MAX_PROJECT_PLACES_PER_REQUEST = 300
 # PC6: client users already in the portal put on one project in one request, ticked or
 # "everyone matching" (new people entered by email stay under MAX_PEOPLE_PER_REQUEST: each
 # gets an invitation). They are written in bulk, in a constant number of queries: one
-# insert of their project rows, one of their audit events. MEASURED_BELOW
-MAX_MEMBERS_PER_REQUEST = 10_000
+# insert of their project rows, one of their audit events (one statement per 1,000 rows).
+# Measured through the page (benchmarks/request_caps.py), "add everyone matching": 500
+# people in 0.2 s on SQLite and on PostgreSQL; 5,000 in 2.5-2.9 s on both; 10,000 in 4 s
+# on PostgreSQL and 4 to 10 s on SQLite; 20,000 in 7 to 20 s, too near the timeout on a
+# busy machine.
+MAX_MEMBERS_PER_REQUEST = 5_000
 
 
 def _count(number: int) -> str:

@@ -214,18 +214,27 @@ def _check_adding(project: Project, company: ClientCompany) -> None:
         )
 
 
-def _lock_client_users(ids: Iterable[int] | QuerySet[Any]) -> list[Membership]:
+def _lock_client_users(
+    ids: Iterable[int] | QuerySet[Any], project: Project, company: ClientCompany
+) -> list[Membership]:
     """The client users of these ids (a list, or a query of ids) who are not removed,
-    locked in id order (so two admins take turns without a deadlock), with their person,
-    portal and company; one query."""
-    return list(
+    locked in id order (so two admins take turns without a deadlock), with their person;
+    one query. Those of the project's portal and of `company` share those objects
+    (thousands of rows, not thousands of copies of the same two rows)."""
+    locked = list(
         # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
         Membership.objects.select_for_update(of=("self",))
-        .select_related("portal", "user", "client_company")
+        .select_related("user")
         .filter(pk__in=ids, kind=MembershipKind.CLIENT)
         .exclude(status=MembershipStatus.DEACTIVATED)
         .order_by("pk")
     )
+    for membership in locked:
+        if membership.portal_id == project.portal_id:
+            membership.portal = project.portal
+        if membership.client_company_id == company.pk:
+            membership.client_company = company
+    return locked
 
 
 def _join_many(
@@ -318,7 +327,7 @@ def project_client_users_add(
     for membership in chosen:
         if membership.portal_id != portal.pk or membership.kind != MembershipKind.CLIENT:
             raise ValidationError({"members": _("Choose client users of this portal.")})
-    locked = _lock_client_users(ticked) if ticked else []
+    locked = _lock_client_users(ticked, project, company) if ticked else []
     if len(locked) != len(ticked):
         raise ValidationError({NON_FIELD_ERRORS: _("This client user has been removed.")})
     for membership in locked:
@@ -403,7 +412,7 @@ def project_client_users_add_matching(
         raise ValidationError({"members": too_many_members(count, matching=True)})
     locked = [
         membership
-        for membership in _lock_client_users(matching.values("pk"))
+        for membership in _lock_client_users(matching.values("pk"), project, company)
         # Changed between the count and the lock: no longer of the company, or gone.
         if membership.client_company_id == company.pk and membership.status in JOINABLE_STATUSES
     ]

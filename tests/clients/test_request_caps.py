@@ -20,6 +20,7 @@ from zeal import zeal_ignore
 from portail.access import customisations
 from portail.access.catalogue import builtin_client_permissions
 from portail.access.customisations import MAX_CLONE_TARGETS
+from portail.access.forms import CloneForm
 from portail.access.models import PermissionOverride
 from portail.access.profiles import client_profile_builtin
 from portail.accounts.models import User
@@ -31,13 +32,15 @@ from portail.clients.client_users import (
     client_users_add_to_company,
 )
 from portail.clients.limits import (
+    MAX_MEMBERS_PER_REQUEST,
     MAX_PEOPLE_PER_REQUEST,
     MAX_PROJECT_PLACES_PER_REQUEST,
     MAX_PROJECTS_PER_REQUEST,
 )
 from portail.clients.models import ClientCompany, ProjectClient
+from portail.clients.project_forms import ProjectUsersAddForm
 from portail.notifications.models import OutboundEmail
-from portail.portals.models import Membership, MembershipKind
+from portail.portals.models import Membership, MembershipKind, MembershipStatus
 from portail.projects.models import Project, ProjectMember
 from portail.projects.permissions import TASKS_ADD
 from tests.conftest import World, make_project
@@ -55,9 +58,10 @@ def test_the_limits_are_what_the_readme_says() -> None:
         MAX_PEOPLE_PER_REQUEST,
         MAX_PROJECTS_PER_REQUEST,
         MAX_PROJECT_PLACES_PER_REQUEST,
+        MAX_MEMBERS_PER_REQUEST,
         MAX_CLONE_TARGETS,
     )
-    assert limits == (100, 20, 300, 500)
+    assert limits == (100, 20, 300, 5000, 5000)
 
 
 def addresses(count: int, domain: str = "bowman.test") -> list[str]:
@@ -105,7 +109,7 @@ def test_cu5_and_pc6_the_pages_say_the_limit_before_anyone_types(
     pc6 = admin.get(pc6_url(world, bowman)).content.decode()
 
     assert "One address per line (or separated by commas), at most 100 at once." in cu5
-    assert "At most 100 people at once, ticked and entered together." in pc6
+    assert "At most 100 new people at once." in pc6
 
 
 def test_cu5_the_page_adds_exactly_100_people_at_once(world: World, bowman: ClientCompany) -> None:
@@ -398,40 +402,50 @@ def test_pc6_the_page_refuses_101_new_people_and_saves_nothing(
     assert_no_one_added(on_project)
 
 
-def test_pc6_ticked_and_entered_people_count_together(
+def test_pc6_ticked_and_entered_people_have_their_own_limits(
     world: World, on_project: ClientCompany
 ) -> None:
+    """New people (each gets an invitation email) stay at 100 a request; people ticked
+    are put on the project in bulk and count apart (MAX_MEMBERS_PER_REQUEST)."""
     ticked = client_users(world, on_project, 60)
     admin = world.client_for(world.admin)
 
     refused = admin.post(
         pc6_url(world, on_project),
-        {"members": [m.pk for m in ticked], "new_emails": "\n".join(addresses(41))},
+        {"members": [m.pk for m in ticked], "new_emails": "\n".join(addresses(101))},
     )
-    assert refused.context["form"].errors["new_emails"] == [
-        "At most 100 people at once: you chose 101. Add them in several steps."
-    ]
+    assert refused.context["form"].errors["new_emails"] == [people_message("101")]
     assert on_the_project(world) == 0
 
     accepted = admin.post(
         pc6_url(world, on_project),
-        {"members": [m.pk for m in ticked], "new_emails": "\n".join(addresses(40))},
+        {"members": [m.pk for m in ticked], "new_emails": "\n".join(addresses(100))},
     )
     assert accepted.status_code == 302
-    assert on_the_project(world) == 100
+    assert on_the_project(world) == 160
 
 
-def test_pc6_the_page_refuses_101_ticked_people(world: World, on_project: ClientCompany) -> None:
-    ticked = client_users(world, on_project, 101)
+def chose_message(count: str) -> str:
+    return f"At most 5,000 people at once: you chose {count}. Add them in several steps."
 
-    response = world.client_for(world.admin).post(
-        pc6_url(world, on_project), {"members": [m.pk for m in ticked]}
+
+def test_pc6_the_form_refuses_5001_ticked_people_before_any_lookup(
+    world: World, on_project: ClientCompany
+) -> None:
+    """More ticks than a page posts (Django refuses more than 1,000 fields anyway): the
+    form says the limit without looking anyone up."""
+    form = ProjectUsersAddForm(
+        {"members": [str(i) for i in range(1, 5002)]},
+        project=world.project,
+        company=on_project,
+        rates_apply=False,
     )
 
-    assert response.context["form"].errors["members"] == [
-        "At most 100 people at once: you chose 101. Add them in several steps."
-    ]
-    assert on_the_project(world) == 0
+    with CaptureQueriesContext(connection) as queries:
+        assert not form.is_valid()
+
+    assert form.errors["members"] == [chose_message("5,001")]
+    assert len(queries) == 0
 
 
 def test_pc6_the_service_takes_exactly_100_people(world: World, on_project: ClientCompany) -> None:
@@ -447,25 +461,47 @@ def test_pc6_the_service_takes_exactly_100_people(world: World, on_project: Clie
     assert on_the_project(world) == 100
 
 
+def test_pc6_the_service_puts_exactly_5000_ticked_people_on_the_project(
+    world: World, on_project: ClientCompany
+) -> None:
+    added = project_clients.project_client_users_add(
+        project=world.project,
+        company=on_project,
+        actor=world.admin.user,
+        members=client_users(world, on_project, MAX_MEMBERS_PER_REQUEST),
+    )
+
+    assert len(added) == on_the_project(world) == 5000
+
+
+def test_pc6_the_page_adds_everyone_matching_up_to_the_limit_and_refuses_more(
+    world: World, on_project: ClientCompany
+) -> None:
+    people = client_users(world, on_project, MAX_MEMBERS_PER_REQUEST + 1)
+    admin = world.client_for(world.admin)
+
+    refused = admin.post(pc6_url(world, on_project), {"everyone": "on"})
+    assert refused.context["everyone_form"].non_field_errors() == [
+        "At most 5,000 people at once: 5,001 match. Narrow the search and add them in "
+        "several steps."
+    ]
+    assert on_the_project(world) == 0
+
+    Membership.objects.filter(pk=people[-1].pk).update(status=MembershipStatus.DEACTIVATED)
+    accepted = admin.post(pc6_url(world, on_project), {"everyone": "on"})
+    assert accepted.status_code == 302
+    assert on_the_project(world) == 5000
+
+
 @pytest.mark.parametrize(
     ("ticked", "entered", "field", "message"),
     [
         (0, 101, "new_emails", people_message("101")),
-        (
-            101,
-            0,
-            "members",
-            "At most 100 people at once: you chose 101. Add them in several steps.",
-        ),
-        (
-            1,
-            100,
-            "new_emails",
-            "At most 100 people at once: you chose 101. Add them in several steps.",
-        ),
+        (MAX_MEMBERS_PER_REQUEST + 1, 0, "members", chose_message("5,001")),
+        (1, 101, "new_emails", people_message("101")),
     ],
 )
-def test_pc6_the_service_refuses_101_people_and_writes_nothing(
+def test_pc6_the_service_refuses_past_the_limits_and_writes_nothing(
     world: World, on_project: ClientCompany, ticked: int, entered: int, field: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as refused:
@@ -515,48 +551,65 @@ def pe3_url(world: World) -> str:
 
 
 def targets_message(count: str) -> str:
-    return f"At most 500 people at once: you ticked {count}. Copy to the others in a second step."
+    return f"At most 5,000 people at once: you ticked {count}. Copy to the others in a second step."
 
 
 def copies() -> int:
     return AuditEvent.objects.filter(action="permission_override.cloned").count()
 
 
-def test_pe3_the_page_copies_to_exactly_500_people_and_refuses_501(
+def test_pe3_the_page_copies_to_everyone_matching_up_to_the_limit_and_refuses_more(
     world: World, source: ProjectMember
 ) -> None:
-    chosen = targets(world, 501)
+    chosen = targets(world, MAX_CLONE_TARGETS + 1)
     admin = world.client_for(world.admin)
 
-    refused = admin.post(pe3_url(world), {"targets": [t.pk for t in chosen]})
+    refused = admin.post(pe3_url(world), {"everyone": "on"})
     assert refused.status_code == 200
-    assert refused.context["form"].errors["targets"] == [targets_message("501")]
+    assert refused.context["everyone_form"].non_field_errors() == [
+        "At most 5,000 people at once: 5,001 match. Narrow the search and copy in several steps."
+    ]
     assert PermissionOverride.objects.count() == 1
     assert copies() == 0
 
-    accepted = admin.post(pe3_url(world), {"targets": [t.pk for t in chosen[:500]]})
+    ProjectMember.objects.filter(pk=chosen[-1].pk).delete()
+    accepted = admin.post(pe3_url(world), {"everyone": "on"})
     assert accepted.status_code == 302
-    assert PermissionOverride.objects.count() == 501
-    assert copies() == 500
+    assert PermissionOverride.objects.count() == 5001
+    assert copies() == 5000
 
 
-def test_pe3_the_service_copies_to_exactly_500_people(world: World, source: ProjectMember) -> None:
-    chosen = targets(world, 500)
+def test_pe3_the_form_refuses_5001_ticked_people_before_any_lookup(
+    world: World, source: ProjectMember
+) -> None:
+    form = CloneForm({"targets": [str(i) for i in range(1, 5002)]}, candidates=None)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert not form.is_valid()
+
+    assert form.errors["targets"] == [targets_message("5,001")]
+    assert len(queries) == 0
+
+
+def test_pe3_the_service_copies_to_exactly_5000_ticked_people(
+    world: World, source: ProjectMember
+) -> None:
+    chosen = targets(world, MAX_CLONE_TARGETS)
 
     customisations.member_permissions_clone(source=source, targets=chosen, actor=world.admin.user)
 
-    assert copies() == 500
+    assert copies() == 5000
 
 
-def test_pe3_the_service_refuses_501_people_and_writes_nothing(
+def test_pe3_the_service_refuses_5001_people_and_writes_nothing(
     world: World, source: ProjectMember
 ) -> None:
     with pytest.raises(ValidationError) as refused:
         customisations.member_permissions_clone(
-            source=source, targets=targets(world, 501), actor=world.admin.user
+            source=source, targets=targets(world, 5001), actor=world.admin.user
         )
 
-    assert refused.value.message_dict == {"targets": [targets_message("501")]}
+    assert refused.value.message_dict == {"targets": [targets_message("5,001")]}
     assert PermissionOverride.objects.count() == 1
     assert copies() == 0
 
@@ -564,12 +617,12 @@ def test_pe3_the_service_refuses_501_people_and_writes_nothing(
 def test_pe3_the_refusal_reads_in_french(world: World, source: ProjectMember) -> None:
     with translation.override("fr"), pytest.raises(ValidationError) as refused:
         customisations.member_permissions_clone(
-            source=source, targets=targets(world, 1200), actor=world.admin.user
+            source=source, targets=targets(world, 5001), actor=world.admin.user
         )
 
     assert refused.value.message_dict == {
         "targets": [
-            "Au plus 500\u00a0personnes à la fois\u00a0: vous en avez coché 1\u00a0200. "
+            "Au plus 5\u00a0000\u00a0personnes à la fois\u00a0: vous en avez coché 5\u00a0001. "
             "Copiez vers les autres dans un second temps."
         ]
     }
