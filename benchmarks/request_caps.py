@@ -5,8 +5,10 @@ PostgreSQL's test twin).
 Each case posts, through Django's test client, exactly the limit's worth of work
 to its page: "Add people" (CU5) at 300 project places, both ways round; the person's
 edit page (CU6) with 20 projects; a project's "Add client users" (PC6) with 100 new
-people; the clone of a customisation (PE3) to 500 people. Prints each time and fails
-when one takes more than half of gunicorn's 30 s timeout, the margin the caps keep.
+people, and "add everyone matching" with 5,000 client users of the company; "copy to
+everyone matching" of a customisation (PE3) to 5,000 people, new and replaced. Prints
+each time and fails when one takes more than half of gunicorn's 30 s timeout, the
+margin the caps keep.
 """
 
 from __future__ import annotations
@@ -23,12 +25,19 @@ from zeal import zeal_ignore
 from portail.access import customisations
 from portail.clients import companies, project_clients
 from portail.clients.limits import (
+    MAX_MEMBERS_PER_REQUEST,
     MAX_PEOPLE_PER_REQUEST,
     MAX_PROJECT_PLACES_PER_REQUEST,
     MAX_PROJECTS_PER_REQUEST,
 )
 from portail.projects.models import ProjectMember
-from tests.clients.test_request_caps import NO_ADD, addresses, projects, targets
+from tests.clients.test_request_caps import (
+    NO_ADD,
+    addresses,
+    client_users,
+    projects,
+    targets,
+)
 from tests.conftest import World, world  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.django_db
@@ -97,22 +106,39 @@ def test_pc6_add_client_users_at_the_limit(world: World) -> None:  # noqa: F811
     )
 
 
-def test_pe3_clone_at_the_limit(world: World) -> None:  # noqa: F811
+def test_pc6_add_everyone_matching_at_the_limit(world: World) -> None:  # noqa: F811
+    company = companies.company_create(portal=world.portal, actor=None, name="Bowman")
+    project_clients.project_client_add(project=world.project, company=company, actor=None)
+    client_users(world, company, MAX_MEMBERS_PER_REQUEST)
+    timed(
+        f"PC6 everyone matching: {MAX_MEMBERS_PER_REQUEST} client users",
+        world.client_for(world.admin),
+        resolve_url(
+            "project-clients:users-add",
+            portal_slug="acme",
+            project_id=world.project.pk,
+            company_id=company.pk,
+        ),
+        {"everyone": "on"},
+    )
+    assert ProjectMember.objects.filter(project=world.project).count() > MAX_MEMBERS_PER_REQUEST
+
+
+def test_pe3_clone_to_everyone_matching_at_the_limit(world: World) -> None:  # noqa: F811
     source = ProjectMember.objects.create(
         portal=world.portal, project=world.project, membership=world.client
     )
     customisations.member_permissions_customise(
         member=source, permissions=NO_ADD, actor=world.admin.user
     )
-    chosen = [t.pk for t in targets(world, customisations.MAX_CLONE_TARGETS)]
-    timed(
-        f"PE3 copy to {customisations.MAX_CLONE_TARGETS} people",
-        world.client_for(world.admin),
-        resolve_url(
-            "member-permissions:clone",
-            portal_slug="acme",
-            project_id=world.project.pk,
-            membership_id=world.client.pk,
-        ),
-        {"targets": chosen},
+    targets(world, customisations.MAX_CLONE_TARGETS)
+    admin = world.client_for(world.admin)
+    url = resolve_url(
+        "member-permissions:clone",
+        portal_slug="acme",
+        project_id=world.project.pk,
+        membership_id=world.client.pk,
     )
+    count = customisations.MAX_CLONE_TARGETS
+    timed(f"PE3 copy to everyone matching: {count} people", admin, url, {"everyone": "on"})
+    timed(f"PE3 again, replacing {count} customisations", admin, url, {"everyone": "on"})

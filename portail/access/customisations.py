@@ -283,7 +283,7 @@ def member_permissions_clone(
     overrides = _lock_overrides(locked.values())
     chosen = _original(source, overrides)
     errors: list[str] = []
-    checked: list[ProjectMember] = []
+    checked: dict[int, ProjectMember] = {}  # by id, in the order chosen, each once
     for target in chosen_targets:
         row = locked.get(target.pk)
         if row is None:
@@ -292,11 +292,11 @@ def member_permissions_clone(
         refusal = _refusal(source, row)
         if refusal is not None:
             errors.append(refusal)
-        elif row not in checked:
-            checked.append(row)
+        else:
+            checked.setdefault(row.pk, row)
     if errors:
         raise ValidationError({"targets": errors})
-    return _copy(source, chosen, checked, overrides, actor)
+    return _copy(source, chosen, list(checked.values()), overrides, actor)
 
 
 @transaction.atomic
