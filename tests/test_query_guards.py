@@ -18,12 +18,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from zeal import zeal_ignore
 
+from portail.access.catalogue import builtin_client_permissions
+from portail.access.models import PermissionOverride
 from portail.audit.services import audit_log
 from portail.clients.invitation_services import invitation_send
 from portail.clients.models import ProjectClient
 from portail.portals.models import Membership, MembershipStatus
 from portail.projects import plans
-from portail.projects.models import ProjectMember
+from portail.projects.models import Project, ProjectMember
 from tests.conftest import World, make_member, make_project
 
 pytestmark = pytest.mark.django_db
@@ -46,8 +48,13 @@ class Grown:
         ProjectClient.objects.get_or_create(
             portal=world.portal, project=world.project, company=company
         )
-        ProjectMember.objects.get_or_create(
+        paul, _created = ProjectMember.objects.get_or_create(
             portal=world.portal, project=world.project, membership=world.client
+        )
+        # Paul is customised (as his profile): the clone dialog lists the people to copy to.
+        builtin = {code: str(level) for code, level in builtin_client_permissions().items()}
+        PermissionOverride.objects.get_or_create(
+            portal=world.portal, member=paul, defaults={"permissions": builtin}
         )
         for i in range(self.size, size):
             person = make_member(world.portal, f"person{i:03}@bowman.test", "client", f"P {i}")
@@ -102,6 +109,20 @@ def project_url(name: str) -> Callable[[World], str]:
     )
 
 
+def add_users_url(w: World) -> str:
+    """The "Add client users" dialog of the company on "Project 000", which has Paul
+    only: the people it lists (those of the company not on it) grow with the world."""
+    project = Project.objects.filter(portal=w.portal, name="Project 000").get()
+    return reverse(
+        "project-clients:users-add",
+        kwargs={
+            "portal_slug": w.portal.slug,
+            "project_id": project.pk,
+            "company_id": w.client.client_company_id,
+        },
+    )
+
+
 def member_url(name: str) -> Callable[[World], str]:
     return lambda w: reverse(
         name,
@@ -119,6 +140,11 @@ KEY_REQUESTS = {
     "client companies": Request("admin", portal_url("clients:companies")),
     "project client-users tab": Request("admin", project_url("project-clients:list")),
     "clone dialog": Request("admin", member_url("member-permissions:clone")),
+    "clone dialog search": Request(
+        "admin", lambda w: member_url("member-permissions:clone")(w) + "?q=bowman"
+    ),
+    "add-users dialog": Request("admin", add_users_url),
+    "add-users dialog search": Request("admin", lambda w: add_users_url(w) + "?q=bowman"),
     "permission grid": Request("admin", member_url("member-permissions:edit")),
     "audit list": Request("admin", portal_url("audit:events")),
     "project list (staff)": Request("admin", portal_url("projects:list")),

@@ -41,16 +41,11 @@ def _count(number: int) -> str:
     return formats.number_format(number, force_grouping=True)
 
 
-def too_many_people(count: int, *, entered: bool = True) -> str:
-    """The refusal of more than MAX_PEOPLE_PER_REQUEST people in one request."""
+def too_many_people(count: int) -> str:
+    """The refusal of more than MAX_PEOPLE_PER_REQUEST new people entered in one request."""
     values = {"limit": _count(MAX_PEOPLE_PER_REQUEST), "count": _count(count)}
-    if entered:
-        return (
-            _("At most %(limit)s people at once: you entered %(count)s. Add them in several steps.")
-            % values
-        )
     return (
-        _("At most %(limit)s people at once: you chose %(count)s. Add them in several steps.")
+        _("At most %(limit)s people at once: you entered %(count)s. Add them in several steps.")
         % values
     )
 

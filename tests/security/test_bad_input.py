@@ -62,7 +62,8 @@ READS: dict[str, tuple[str, ...]] = {
     "clients:companies": ("q", "page"),
     "clients:users": ("q", "page"),
     "clients:user-add": ("company",),
-    "project-clients:users-add": ("q",),
+    "project-clients:users-add": ("q", "page"),
+    "member-permissions:clone": ("q", "company", "page"),
     "access:profile-create": ("clone_of",),
 }
 
