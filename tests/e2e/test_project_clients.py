@@ -59,7 +59,9 @@ def test_pc4_staff_set_another_primary_client_and_add_a_client_user(
     bowman.get_by_role("link", name=f"Add users of {BOWMAN}").click()
     page.get_by_label(re.compile(re.escape(SOPHIE.email))).check()
     page.get_by_role("button", name="Add selected").click()
-    expect(page.get_by_role("status")).to_contain_text("1 person added to the project.")
+    expect(page.get_by_role("status")).to_contain_text(
+        f"1 person added to the project: {SOPHIE.full_name}."
+    )
     bowman = page.get_by_role("region", name=re.compile(re.escape(BOWMAN)))
     expect(bowman.get_by_role("row", name=re.compile(SOPHIE.full_name))).to_be_visible()
     assert ProjectMember.objects.filter(
