@@ -60,8 +60,9 @@ READS: dict[str, tuple[str, ...]] = {
     "notifications:outbox": ("status", "q", "page"),
     "audit:events": ("page", "actor", "action", "since", "until"),
     "clients:companies": ("q", "page"),
-    "clients:users": ("q", "page"),
+    "clients:users": ("q", "page", "company"),
     "clients:user-add": ("company",),
+    "project-clients:list": ("q", "page", "company"),
     "project-clients:users-add": ("q",),
     "access:profile-create": ("clone_of",),
 }
