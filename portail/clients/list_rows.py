@@ -29,9 +29,15 @@ from portail.web import row_url
 
 @dataclass(frozen=True)
 class TabCompany:
-    """A company of the project with the links of its actions."""
+    """A company of the project with the links of its actions. Its values are copied flat
+    (one lookup each in the template, which renders a hundred of these)."""
 
     company: ProjectCompany
+    id: int
+    name: str
+    people: int
+    is_primary: bool
+    is_client: bool  # False: only people left over from before are on the project
     of_name: str  # "of <company>", for screen readers after "Add users"
     people_url: str  # the tab showing this company's people only
     users_add_url: str
@@ -46,6 +52,12 @@ class TabPerson:
 
     member: ProjectMember
     person: Membership
+    id: int  # the person's membership in the portal
+    name: str  # their full name, or their email without one
+    email: str
+    has_name: bool
+    company: str
+    is_customised: bool
     invitation: InvitationBadge
     permissions_url: str
     customise_url: str
@@ -74,6 +86,11 @@ def tab_companies(
     return [
         TabCompany(
             company=company,
+            id=company.company_id,
+            name=company.name,
+            people=company.people,
+            is_primary=company.is_primary,
+            is_client=company.link is not None,
             of_name=_("of %(name)s") % {"name": company.name},
             people_url=f"{list_url}?{urlencode({'company': company.company_id})}",
             users_add_url=users_add(company.company_id),
@@ -101,10 +118,18 @@ def tab_people(
     for member in members:
         member.project = project
         pk = member.membership_id
+        person = member.membership
+        user = person.user
         rows.append(
             TabPerson(
                 member=member,
-                person=member.membership,
+                person=person,
+                id=pk,
+                name=user.full_name or user.email,
+                email=user.email,
+                has_name=bool(user.full_name),
+                company=person.client_company.name if person.client_company else "",
+                is_customised=bool(getattr(member, "is_customised", False)),
                 invitation=invitation_badge(states.get(pk)),
                 permissions_url=show(pk),
                 customise_url=customise(pk),
@@ -125,6 +150,11 @@ class UserRow:
     one) and their invitation: its badge, whether it can be sent again or revoked."""
 
     person: Membership
+    id: int
+    name: str  # their full name, or their email without one
+    email: str
+    has_name: bool
+    removed: bool  # deactivated: listed last in their company, without actions
     invitation: InvitationBadge
     edit_url: str
     remove_url: str
@@ -161,9 +191,15 @@ def user_rows(
             wait = _("You can invite them again in %(when)s.") % {
                 "when": timeuntil(state.can_reinvite_at)
             }
+        user = person.user
         rows.append(
             UserRow(
                 person=person,
+                id=person.pk,
+                name=user.full_name or user.email,
+                email=user.email,
+                has_name=bool(user.full_name),
+                removed=not live,
                 invitation=invitation_badge(state),
                 edit_url=edit(person.pk) if live else "",
                 remove_url=remove(person.pk) if live else "",

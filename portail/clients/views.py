@@ -127,7 +127,7 @@ def company_delete(request: PortalRequest, company_id: int) -> HttpResponse:
 
 # Client users (RULES CU1, CU5-CU7, CC5) --------------------------------------------------
 
-USERS_PER_PAGE = 100
+USERS_PER_PAGE = 50
 
 
 def _users_url(request: PortalRequest) -> str:
