@@ -325,3 +325,10 @@ def test_issue13_another_portals_company_is_not_revealed_on_the_client_users_lis
     assert "This is not a client company of this portal" in html
     assert "Their Secret Co" not in html
     assert page.context["company_filter"] is None
+
+
+def test_pe7_a_page_of_another_app_that_does_not_resolve_leaves_its_link_out() -> None:
+    # As `{% url ... as var %}` did: the tab shows no link rather than failing.
+    from portail.clients.list_rows import _optional
+
+    assert _optional("no-such:page", "membership_id", portal_slug="acme")(5) == ""
