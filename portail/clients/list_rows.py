@@ -90,7 +90,7 @@ def tab_companies(
             name=company.name,
             people=company.people,
             is_primary=company.is_primary,
-            is_client=company.link is not None,
+            is_client=company.is_client,
             of_name=_("of %(name)s") % {"name": company.name},
             people_url=f"{list_url}?{urlencode({'company': company.company_id})}",
             users_add_url=users_add(company.company_id),

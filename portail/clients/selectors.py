@@ -204,28 +204,26 @@ def project_rates_apply(*, project: Project) -> bool:
 @dataclass(frozen=True)
 class ProjectCompany:
     """A company of the project's Client users tab and how many of its people are on the
-    project. `link` is None for a company that is not (any more) a client of the project
-    but still has people on it, shown so nobody with access is hidden."""
+    project. `is_client` is False for a company that is not (any more) a client of the
+    project but still has people on it, shown so nobody with access is hidden."""
 
     company_id: int
     name: str
-    link: ProjectClient | None
+    is_client: bool
+    is_primary: bool
     people: int
-
-    @property
-    def is_primary(self) -> bool:
-        return self.link is not None and self.link.is_primary
 
 
 def project_client_companies(*, project: Project) -> list[ProjectCompany]:
     """The project's client companies, the primary first then by name, each with the
     number of its client users on the project, then the companies of people left on the
     project whose company is not a client any more; two queries (the links, and one
-    grouped count), whatever the number of companies and people."""
+    grouped count), whatever the number of companies and people. Plain values, no model
+    rows: a project of a hundred companies lists them all."""
     links = (
         ProjectClient.objects.filter(portal_id=project.portal_id, project=project)
-        .select_related("company")
         .order_by("-is_primary", "company__name", "company_id")
+        .values_list("company_id", "company__name", "is_primary")
     )
     counts = (
         _project_client_members(project=project)
@@ -236,15 +234,18 @@ def project_client_companies(*, project: Project) -> list[ProjectCompany]:
     people = {company_id: (name, n) for company_id, name, n in counts}
     listed = [
         ProjectCompany(
-            company_id=link.company_id,
-            name=link.company.name,
-            link=link,
-            people=people.pop(link.company_id, ("", 0))[1],
+            company_id=company_id,
+            name=name,
+            is_client=True,
+            is_primary=is_primary,
+            people=people.pop(company_id, ("", 0))[1],
         )
-        for link in links
+        for company_id, name, is_primary in links
     ]
     strays = [
-        ProjectCompany(company_id=company_id, name=name, link=None, people=n)
+        ProjectCompany(
+            company_id=company_id, name=name, is_client=False, is_primary=False, people=n
+        )
         for company_id, (name, n) in people.items()
         if company_id is not None  # a client user always has a company
     ]

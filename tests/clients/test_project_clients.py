@@ -832,7 +832,7 @@ def test_pc5_someone_left_over_from_another_company_is_still_shown(world: World)
     ProjectMember.objects.create(portal=world.portal, project=world.project, membership=stray)
     world.project.portal = world.portal
     companies_ = selectors.project_client_companies(project=world.project)
-    assert [(c.name, c.link, c.people) for c in companies_] == [("Bowman Test Co", None, 1)]
+    assert [(c.name, c.is_client, c.people) for c in companies_] == [("Bowman Test Co", False, 1)]
     members = selectors.project_client_members(project=world.project)
     assert [m.membership_id for m in members] == [stray.pk]
 
