@@ -6,6 +6,7 @@ to a scope (the person's portal), where another portal's id answers 404."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
@@ -13,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, QueryDict
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 if TYPE_CHECKING:
@@ -61,12 +63,34 @@ class PageForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1)
 
 
-def paginate(request: HttpRequest, items: _SupportsPagination[T], per_page: int) -> Page[T]:
+def paginate(
+    request: HttpRequest, items: _SupportsPagination[T], per_page: int, count: int | None = None
+) -> Page[T]:
     """The page of `items` the query string asks for; the first page when `page` is not a
-    page number, the last when it is past the end."""
+    page number, the last when it is past the end. `count`, when the page already knows
+    how many items there are, saves counting them again."""
     form = PageForm(request.GET)
     number = form.cleaned_data["page"] if form.is_valid() else None
-    return Paginator(items, per_page).get_page(number)
+    paginator = Paginator(items, per_page)
+    if count is not None:
+        paginator.count = count  # a cached_property: set beforehand, it is not computed
+    return paginator.get_page(number)
+
+
+def row_url(viewname: str, key: str, **kwargs: Any) -> Callable[[int], str]:
+    """The URL of `viewname` for each row of a long list, reversed once: a function of a
+    row's id that gives the URL with that id as `key` (the other `kwargs` are the page's).
+
+    `reverse()` costs tens of microseconds; a list of 1,000 rows with five links each
+    spent most of its time there. This reverses once with a sentinel id and puts each
+    row's id in its place. It raises NoReverseMatch, once, where `reverse()` would.
+    """
+    sentinel = str(MAX_ID)
+    url = reverse(viewname, kwargs={**kwargs, key: MAX_ID})
+    head, found, tail = url.partition(sentinel)
+    if not found or sentinel in tail:  # the sentinel is not where the id goes: one by one
+        return lambda pk: reverse(viewname, kwargs={**kwargs, key: pk})
+    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 def id_field(**kwargs: Any) -> forms.IntegerField:

@@ -103,9 +103,9 @@ def portal_url(name: str, query: str = "") -> Callable[[World], str]:
     return lambda w: reverse(name, kwargs={"portal_slug": w.portal.slug}) + query
 
 
-def project_url(name: str) -> Callable[[World], str]:
-    return lambda w: reverse(
-        name, kwargs={"portal_slug": w.portal.slug, "project_id": w.project.pk}
+def project_url(name: str, query: str = "") -> Callable[[World], str]:
+    return lambda w: (
+        reverse(name, kwargs={"portal_slug": w.portal.slug, "project_id": w.project.pk}) + query
     )
 
 
@@ -123,6 +123,11 @@ def add_users_url(w: World) -> str:
     )
 
 
+def company_query(path: Callable[[World], str]) -> Callable[[World], str]:
+    """`path` filtered by the company of the world's client user (whose people grow)."""
+    return lambda w: f"{path(w)}?company={w.client.client_company_id}"
+
+
 def member_url(name: str) -> Callable[[World], str]:
     return lambda w: reverse(
         name,
@@ -138,7 +143,14 @@ KEY_REQUESTS = {
     "client-users list": Request("admin", portal_url("clients:users")),
     "client-users search": Request("admin", portal_url("clients:users", "?q=bowman")),
     "client companies": Request("admin", portal_url("clients:companies")),
+    "client-users by company": Request("admin", company_query(portal_url("clients:users"))),
     "project client-users tab": Request("admin", project_url("project-clients:list")),
+    "project client-users tab search": Request(
+        "admin", project_url("project-clients:list", "?q=bowman")
+    ),
+    "project client-users tab by company": Request(
+        "admin", company_query(project_url("project-clients:list"))
+    ),
     "clone dialog": Request("admin", member_url("member-permissions:clone")),
     "clone dialog search": Request(
         "admin", lambda w: member_url("member-permissions:clone")(w) + "?q=bowman"

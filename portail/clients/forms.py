@@ -30,7 +30,7 @@ from portail.projects.models import (
     Project,
     ProjectMember,
 )
-from portail.web import AmountField, ModelIdsField, ScopedChoices
+from portail.web import AmountField, ModelIdsField, ScopedChoices, id_field
 
 
 def _country_choices() -> list[tuple[str, str]]:
@@ -396,6 +396,14 @@ class ClientUserSearchForm(forms.Form):
         max_length=200,
         widget=forms.SearchInput(attrs={"placeholder": _("Name, email or company")}),
     )
+
+
+class ClientUserFilterForm(ClientUserSearchForm):
+    """A list of client users' search and company filter (`company`, an id the page
+    checks against the companies it may show; a link sets it, the search form keeps it):
+    the portal's client-users list and a project's Client users tab."""
+
+    company = id_field(widget=forms.HiddenInput)
 
 
 def parse_emails(raw: str, *, most: int | None = None) -> list[str]:

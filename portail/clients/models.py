@@ -36,6 +36,11 @@ class ClientCompany(models.Model):
         ordering = ["name", "id"]
         verbose_name = _("client company")
         verbose_name_plural = _("client companies")
+        indexes = [
+            # The client-users list reads companies in this order, then each one's people
+            # (selectors.client_users): a page without sorting every client user.
+            models.Index(fields=["portal", "name", "id"], name="clients_company_by_name"),
+        ]
         constraints = [
             # CC2: one live company per name in a portal, ignoring case and surrounding spaces.
             # services.company_create/update check first to name the existing company.

@@ -21,8 +21,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from portail.access.decorators import project_permission
-from portail.clients import project_clients, selectors
-from portail.clients.forms import ClientUserSearchForm
+from portail.clients import list_rows, project_clients, selectors
+from portail.clients.forms import ClientUserFilterForm, ClientUserSearchForm
+from portail.clients.invitation_selectors import invitation_states
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.clients.project_forms import (
     CANDIDATES_PER_PAGE,
@@ -49,11 +50,13 @@ from portail.web import (
 
 
 def _list_url(request: PortalRequest, project: Project, company_id: int | None = None) -> str:
+    """The tab; after an action on a company (or one of its people), the tab showing that
+    company's people, at the company's row."""
     url = reverse(
         "project-clients:list",
         kwargs={"portal_slug": request.portal.slug, "project_id": project.pk},
     )
-    return f"{url}#company-{company_id}" if company_id else url
+    return f"{url}?company={company_id}#company-{company_id}" if company_id else url
 
 
 def _back(request: PortalRequest, project: Project, company_id: int | None = None) -> HttpResponse:
@@ -89,18 +92,55 @@ def _member(project: Project, membership_id: int) -> ProjectMember:
     return member
 
 
+PEOPLE_PER_PAGE = 50
+
+
 @project_permission(PROJECT_EDIT, staff_only=True)
 @require_safe
 def client_list(request: PortalRequest, project: Project) -> HttpResponse:
-    """Users -> Client users: the companies of the project, the primary first, with their
-    client users on the project (PC1-PC8)."""
+    """Users -> Client users: the companies of the project, the primary first, each with
+    how many of its people are on the project, then a page of those people, searchable
+    by name, email or company and filtered by company (PC1-PC8). A company that is not
+    one of the project's (another portal's included) is refused with a message, and
+    every company is shown."""
     project = _in_portal(request, project)
+    companies = selectors.project_client_companies(project=project)
+    search_form = ClientUserFilterForm(request.GET)
+    search_form.is_valid()  # each field that is valid is used
+    search = search_form.cleaned_data.get("q") or ""
+    company_id = search_form.cleaned_data.get("company")
+    chosen = next((c for c in companies if c.company_id == company_id), None)
+    # Not an id, or not one of this project's companies (another portal's included).
+    company_refused = "company" not in search_form.cleaned_data or bool(
+        company_id and chosen is None
+    )
+    found = selectors.project_client_members(
+        project=project, company_id=chosen.company_id if chosen else None, search=search
+    )
+    # The companies' counts already say how many people there are, unless searching.
+    known = None if search else (chosen.people if chosen else sum(c.people for c in companies))
+    page = paginate(request, found, PEOPLE_PER_PAGE, count=known)
+    members = list(page.object_list)
+    states = invitation_states(
+        portal=project.portal, membership_ids=[member.membership_id for member in members]
+    )
+    list_url = _list_url(request, project)
     return render(
         request,
         "clients/project_clients.html",
         {
             "project": project,
-            "groups": selectors.project_client_groups(project=project),
+            "companies": list_rows.tab_companies(
+                project=project, companies=companies, list_url=list_url
+            ),
+            "people": list_rows.tab_people(project=project, members=members, states=states),
+            "page": page,
+            "chosen": chosen,
+            "search_form": search_form,
+            "search": search,
+            "company_refused": company_refused,
+            "filtered": bool(search or chosen or company_refused),
+            "clear_url": list_url,
             "rates_apply": selectors.project_rates_apply(project=project),
         },
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import (
     Case,
@@ -19,7 +19,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from portail.access.models import ClientProfile, PermissionOverride
-from portail.clients.invitation_selectors import InvitationState, invitation_states
+from portail.accounts.models import User
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
 from portail.projects.models import BillingMethod, Project, ProjectMember, ProjectStatus
@@ -43,6 +43,12 @@ def company(*, portal: Portal, company_id: int) -> ClientCompany | None:
     return ClientCompany.objects.filter(
         portal=portal, pk=company_id, deleted_at__isnull=True
     ).first()
+
+
+def portal_company(*, portal: Portal, company_id: int) -> ClientCompany | None:
+    """A company of the portal, deleted ones included (their people are still listed);
+    None for another portal's or nobody's."""
+    return ClientCompany.objects.filter(portal=portal, pk=company_id).first()
 
 
 def company_projects(*, company: ClientCompany) -> QuerySet[Project]:
@@ -84,21 +90,42 @@ def company_delete_impact(*, company: ClientCompany) -> DeleteImpact:
     return DeleteImpact(projects=list(company_projects(company=company)))
 
 
-def client_users(*, portal: Portal, search: str = "") -> QuerySet[Membership]:
-    """The portal's client users with their person, company and profile, each with
-    `project_count`, ordered by company then name; one query.
+def client_users(
+    *, portal: Portal, search: str = "", company_id: int | None = None
+) -> QuerySet[Membership]:
+    """The portal's client users (of one company when `company_id` is given) with their
+    person, company and profile, each with `project_count`, ordered by company then name;
+    one query.
 
     People removed from the portal (deactivated) are listed too, last in their
     company, so an admin can see who left and add them back.
+
+    The order is served by an index: the companies are read in the order of their
+    (portal, name, id) index and each one's people by the membership's company index, so
+    the database stops after a page instead of sorting every client user of the portal
+    (20,000 at agency scale). That needs the company's portal in the filter and an inner
+    join (a client user always has a company: a check constraint says so).
     """
-    found = Membership.objects.filter(portal=portal, kind=MembershipKind.CLIENT)
+    found = Membership.objects.filter(
+        portal=portal,
+        kind=MembershipKind.CLIENT,
+        client_company__isnull=False,
+        client_company__portal=portal,
+    )
+    if company_id is not None:
+        found = found.filter(client_company_id=company_id)
     search = search.strip()
     if search:
-        found = found.filter(
-            Q(user__full_name__icontains=search)
-            | Q(user__email__icontains=search)
-            | Q(client_company__name__icontains=search)
-        )
+        # The memberships of the people and of the companies matching, found from them
+        # (a union of two index lookups), rather than the text matched on every joined
+        # row: the database reads the people whose name or email matches (trigram indexes
+        # on PostgreSQL, accounts migration 0004) and the companies whose name does, then
+        # their memberships. At 20,000 client users on PostgreSQL: 30 -> 1-3 ms a query.
+        people = User.objects.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
+        named = ClientCompany.objects.filter(portal=portal, name__icontains=search)
+        of_people = Membership.objects.filter(portal=portal, user__in=people).values("pk")
+        of_named = Membership.objects.filter(portal=portal, client_company__in=named)
+        found = found.filter(pk__in=of_people.union(of_named.values("pk")))
     removed_last = Case(
         When(status=MembershipStatus.DEACTIVATED, then=Value(1)),
         default=Value(0),
@@ -119,7 +146,7 @@ def client_users(*, portal: Portal, search: str = "") -> QuerySet[Membership]:
             project_count=Coalesce(Subquery(projects, output_field=IntegerField()), 0),
             removed_last=removed_last,
         )
-        .order_by("client_company__name", "client_company_id", "removed_last", "user__email")
+        .order_by("client_company__name", "client_company__id", "removed_last", "user__email")
     )
 
 
@@ -175,75 +202,93 @@ def project_rates_apply(*, project: Project) -> bool:
 
 
 @dataclass(frozen=True)
-class ClientUserRow:
-    """A client user on the project: their project membership (with `is_customised`, the
-    person and their company) and their invitation state (CU10)."""
+class ProjectCompany:
+    """A company of the project's Client users tab and how many of its people are on the
+    project. `is_client` is False for a company that is not (any more) a client of the
+    project but still has people on it, shown so nobody with access is hidden."""
 
-    member: ProjectMember
-    invitation: InvitationState | None
+    company_id: int
+    name: str
+    is_client: bool
+    is_primary: bool
+    people: int
 
 
-@dataclass
-class ClientGroup:
-    """A company of the project and its client users on the project. `link` is None for
-    people whose company is not (any more) a client of the project, shown so nobody with
-    access is hidden."""
+def project_client_companies(*, project: Project) -> list[ProjectCompany]:
+    """The project's client companies, the primary first then by name, each with the
+    number of its client users on the project, then the companies of people left on the
+    project whose company is not a client any more; two queries (the links, and one
+    grouped count), whatever the number of companies and people. Plain values, no model
+    rows: a project of a hundred companies lists them all."""
+    links = (
+        ProjectClient.objects.filter(portal_id=project.portal_id, project=project)
+        .order_by("-is_primary", "company__name", "company_id")
+        .values_list("company_id", "company__name", "is_primary")
+    )
+    counts = (
+        _project_client_members(project=project)
+        .order_by()
+        .values_list("membership__client_company_id", "membership__client_company__name")
+        .annotate(people=Count("pk"))
+    )
+    people = {company_id: (name, n) for company_id, name, n in counts}
+    listed = [
+        ProjectCompany(
+            company_id=company_id,
+            name=name,
+            is_client=True,
+            is_primary=is_primary,
+            people=people.pop(company_id, ("", 0))[1],
+        )
+        for company_id, name, is_primary in links
+    ]
+    strays = [
+        ProjectCompany(
+            company_id=company_id, name=name, is_client=False, is_primary=False, people=n
+        )
+        for company_id, (name, n) in people.items()
+        if company_id is not None  # a client user always has a company
+    ]
+    return [*listed, *sorted(strays, key=lambda c: (c.name, c.company_id))]
 
-    company: ClientCompany
-    link: ProjectClient | None
-    rows: list[ClientUserRow] = field(default_factory=list)
 
-    @property
-    def is_primary(self) -> bool:
-        return self.link is not None and self.link.is_primary
+def _project_client_members(*, project: Project) -> QuerySet[ProjectMember]:
+    return ProjectMember.objects.filter(
+        portal_id=project.portal_id,
+        project=project,
+        membership__portal_id=project.portal_id,
+        membership__kind=MembershipKind.CLIENT,
+    )
 
 
 def project_client_members(
-    *, project: Project, company: ClientCompany | None = None
+    *,
+    project: Project,
+    company: ClientCompany | None = None,
+    company_id: int | None = None,
+    search: str = "",
 ) -> QuerySet[ProjectMember]:
-    """The project's client members (of `company` only, when given) with their person and
-    company, each with `is_customised` (a PermissionOverride in this project, PE2); one
-    query."""
-    found = ProjectMember.objects.all()
+    """The project's client members (of `company` or `company_id` only, when given;
+    matching `search` in their name, email or company's name, when given), by name, with
+    their person and company, each with `is_customised` (a PermissionOverride in this
+    project, PE2); one query."""
+    found = _project_client_members(project=project)
     if company is not None:
-        found = found.filter(membership__client_company=company)
-    return (
-        found.filter(
-            portal_id=project.portal_id,
-            project=project,
-            membership__portal_id=project.portal_id,
-            membership__kind=MembershipKind.CLIENT,
+        company_id = company.pk
+    if company_id is not None:
+        found = found.filter(membership__client_company_id=company_id)
+    search = search.strip()
+    if search:
+        found = found.filter(
+            Q(membership__user__full_name__icontains=search)
+            | Q(membership__user__email__icontains=search)
+            | Q(membership__client_company__name__icontains=search)
         )
-        .select_related("membership__user", "membership__client_company")
+    return (
+        found.select_related("membership__user", "membership__client_company")
         .annotate(is_customised=Exists(PermissionOverride.objects.filter(member=OuterRef("pk"))))
         .order_by("membership__user__full_name", "membership__user__email", "pk")
     )
-
-
-def project_client_groups(*, project: Project) -> list[ClientGroup]:
-    """The project's client companies, the primary first then by name, each with its client
-    users on the project; three queries whatever the number of companies and people."""
-    links = (
-        ProjectClient.objects.filter(portal_id=project.portal_id, project=project)
-        .select_related("company")
-        .order_by("-is_primary", "company__name", "company_id")
-    )
-    groups = {link.company_id: ClientGroup(company=link.company, link=link) for link in links}
-    members = list(project_client_members(project=project))
-    states = invitation_states(
-        portal=project.portal, membership_ids=[member.membership_id for member in members]
-    )
-    strays: dict[int, ClientGroup] = {}
-    for member in members:
-        member.project = project
-        company = member.membership.client_company
-        if company is None:  # a client user always has a company; nothing to show otherwise
-            continue
-        group = groups.get(company.pk) or strays.setdefault(
-            company.pk, ClientGroup(company=company, link=None)
-        )
-        group.rows.append(ClientUserRow(member=member, invitation=states.get(member.membership_id)))
-    return [*groups.values(), *sorted(strays.values(), key=lambda g: g.company.name)]
 
 
 def project_client_link(*, project: Project, company_id: int) -> ProjectClient | None:

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
-from portail.clients import client_users, companies, selectors
+from portail.clients import client_users, companies, list_rows, selectors
 from portail.clients.forms import (
     ClientUserEditForm,
+    ClientUserFilterForm,
     ClientUserForm,
     ClientUserRemoveForm,
-    ClientUserSearchForm,
     CompanyForm,
     CompanySearchForm,
     CompanyUsersForm,
@@ -127,7 +127,7 @@ def company_delete(request: PortalRequest, company_id: int) -> HttpResponse:
 
 # Client users (RULES CU1, CU5-CU7, CC5) --------------------------------------------------
 
-USERS_PER_PAGE = 100
+USERS_PER_PAGE = 50
 
 
 def _users_url(request: PortalRequest) -> str:
@@ -145,17 +145,41 @@ def _client_user(request: PortalRequest, membership_id: int) -> Membership:
 @portal_permission(MANAGE_CLIENTS)
 @require_safe
 def user_list(request: PortalRequest) -> HttpResponse:
-    search_form = ClientUserSearchForm(request.GET)
-    search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
-    found = selectors.client_users(portal=request.portal, search=search)
+    """The portal's client users by company (CU1, CU3, CU6, CU7, CU10), searchable (`q`)
+    and filtered by company (`company`, one of the portal's; any other id is refused with
+    a message and every company is shown). Rows come with their links (list_rows)."""
+    search_form = ClientUserFilterForm(request.GET)
+    search_form.is_valid()  # each field that is valid is used
+    search = search_form.cleaned_data.get("q") or ""
+    company = None
+    company_refused = False
+    if "company" in search_form.cleaned_data:
+        company_id = search_form.cleaned_data["company"]
+        if company_id is not None:
+            company = selectors.portal_company(portal=request.portal, company_id=company_id)
+            company_refused = company is None
+    else:
+        company_refused = True  # not an id
+    found = selectors.client_users(
+        portal=request.portal, search=search, company_id=company.pk if company else None
+    )
     page = paginate(request, found, USERS_PER_PAGE)
     shown = list(page.object_list)
     states = invitation_states(portal=request.portal, membership_ids=[m.pk for m in shown])
-    rows = [(membership, states.get(membership.pk)) for membership in shown]
     return render(
         request,
         "clients/user_list.html",
-        {"search_form": search_form, "search": search, "page": page, "rows": rows},
+        {
+            "search_form": search_form,
+            "search": search,
+            "company_filter": company,
+            "company_refused": company_refused,
+            "filtered": bool(search or company or company_refused),
+            "page": page,
+            "rows": list_rows.user_rows(
+                portal_slug=request.portal.slug, people=shown, states=states
+            ),
+        },
     )
 
 

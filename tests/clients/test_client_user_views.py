@@ -143,12 +143,12 @@ def test_the_list_groups_by_company_searches_and_shows_status(world: World) -> N
     assert world.client.user.email in html
     assert url("company-users-add", company_id=bowman.pk) in html
     found = client.get(url("users"), {"q": "MARTIN"})
-    assert [m.user.email for m, _state in found.context["rows"]] == ["zoe@bowman.test"]
+    assert [row.person.user.email for row in found.context["rows"]] == ["zoe@bowman.test"]
     found = client.get(url("users"), {"q": "test co"})
-    assert [m.user.email for m, _state in found.context["rows"]] == [world.client.user.email]
+    assert [row.person.user.email for row in found.context["rows"]] == [world.client.user.email]
     # Accented capitals match too, on SQLite as on PostgreSQL (portail.sqlite_unicode).
     found = client.get(url("users"), {"q": "ZOÉ"})
-    assert [m.user.email for m, _state in found.context["rows"]] == ["zoe@bowman.test"]
+    assert [row.person.user.email for row in found.context["rows"]] == ["zoe@bowman.test"]
     found = client.get(url("users"), {"q": "zo_"})  # LIKE wildcards are plain characters
     assert found.context["rows"] == []
 

@@ -228,7 +228,7 @@ def test_pc1_add_an_existing_company(world: World) -> None:
     assert "Free Co" in page.content.decode()
     response = admin.post(url("company-add", world), {"company": free.pk, "make_primary": "on"})
     assert response.status_code == 302
-    assert response["Location"] == url("list", world) + f"#company-{free.pk}"
+    assert response["Location"] == url("list", world) + f"?company={free.pk}#company-{free.pk}"
     assert primaries(world) == ["Free Co"]
     assert AuditEvent.objects.filter(action="project_client.added", actor=world.admin.user).exists()
 

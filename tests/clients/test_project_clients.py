@@ -743,26 +743,55 @@ def test_pc8_a_staff_member_or_another_projects_member_is_refused(world: World) 
 # The Client users tab's reading (PC2, CU9, CU10, PE2) ------------------------------------
 
 
-def test_pc2_groups_list_the_primary_first_with_its_people_on_the_project(world: World) -> None:
+def test_pc2_companies_list_the_primary_first_with_their_people_on_the_project(
+    world: World,
+) -> None:
     alpha = on_project(world, "Alpha", primary=False)
     zulu = on_project(world, "Zulu", primary=True)
+    nobody = on_project(world, "Nobody Co", primary=False)
     paula = person(world, alpha, "paula@alpha.test", [world.project], full_name="Paula")
     person(world, alpha, "not-on@alpha.test")
     zed = person(world, zulu, "zed@zulu.test", [world.project], full_name="Zed")
     customise(member_of(world.project, zed))
+    world.project.portal = world.portal
 
-    groups = selectors.project_client_groups(project=world.project)
+    companies_ = selectors.project_client_companies(project=world.project)
 
-    assert [(g.company.name, g.is_primary) for g in groups] == [("Zulu", True), ("Alpha", False)]
-    assert [r.member.membership_id for r in groups[1].rows] == [paula.pk]
-    (zed_row,) = groups[0].rows
-    assert zed_row.member.is_customised is True
-    assert groups[1].rows[0].member.is_customised is False
-    assert zed_row.invitation is not None
-    assert zed_row.invitation.state == "pending"
+    assert [(c.name, c.is_primary, c.people) for c in companies_] == [
+        ("Zulu", True, 1),
+        ("Alpha", False, 1),
+        ("Nobody Co", False, 0),
+    ]
+    assert companies_[2].company_id == nobody.pk
+    members = list(selectors.project_client_members(project=world.project))
+    assert [m.membership_id for m in members] == [paula.pk, zed.pk]  # by name
+    assert [m.is_customised for m in members] == [False, True]
+    of_alpha = selectors.project_client_members(project=world.project, company_id=alpha.pk)
+    assert [m.membership_id for m in of_alpha] == [paula.pk]
 
 
-def test_pc2_the_groups_cost_the_same_for_1_and_5_companies(
+def test_issue13_the_tab_people_are_searched_by_name_email_or_company(world: World) -> None:
+    alpha = on_project(world, "Alpha")
+    zulu = on_project(world, "Zulu")
+    paula = person(world, alpha, "paula@alpha.test", [world.project], full_name="Paula Émile")
+    zed = person(world, zulu, "zed@zulu.test", [world.project], full_name="Zed")
+
+    def found(search: str, company_id: int | None = None) -> list[int]:
+        return [
+            m.membership_id
+            for m in selectors.project_client_members(
+                project=world.project, search=search, company_id=company_id
+            )
+        ]
+
+    assert found("ÉMILE") == [paula.pk]
+    assert found("zed@") == [zed.pk]
+    assert found("zulu") == [zed.pk]  # the company's name
+    assert found("a", company_id=zulu.pk) == []
+    assert found("%") == []  # LIKE wildcards are plain characters
+
+
+def test_pc2_the_tab_reads_cost_the_same_for_1_and_5_companies(
     world: World, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:
     def fill(count: int, start: int) -> None:
@@ -776,11 +805,13 @@ def test_pc2_the_groups_cost_the_same_for_1_and_5_companies(
     fill(1, 0)
     world.project.portal = world.portal
     with django_assert_max_num_queries(3):
-        assert len(selectors.project_client_groups(project=world.project)) == 1
+        assert len(selectors.project_client_companies(project=world.project)) == 1
+        assert len(list(selectors.project_client_members(project=world.project))) == 3
     fill(4, 1)
     with django_assert_max_num_queries(3):
-        groups = selectors.project_client_groups(project=world.project)
-        assert sum(len(g.rows) for g in groups) == 15
+        companies_ = selectors.project_client_companies(project=world.project)
+        assert [c.people for c in companies_] == [3] * 5
+        assert len(list(selectors.project_client_members(project=world.project))) == 15
 
 
 def test_cu9_project_rates_apply_only_with_invoicing_and_staff_hours(world: World) -> None:
@@ -799,8 +830,11 @@ def test_pc5_someone_left_over_from_another_company_is_still_shown(world: World)
     # Data from before this tab existed: a client member whose company is not a client.
     stray = make_member(world.portal, "stray@bowman.test", "client")
     ProjectMember.objects.create(portal=world.portal, project=world.project, membership=stray)
-    groups = selectors.project_client_groups(project=world.project)
-    assert [(g.company.name, g.link) for g in groups] == [("Bowman Test Co", None)]
+    world.project.portal = world.portal
+    companies_ = selectors.project_client_companies(project=world.project)
+    assert [(c.name, c.is_client, c.people) for c in companies_] == [("Bowman Test Co", False, 1)]
+    members = selectors.project_client_members(project=world.project)
+    assert [m.membership_id for m in members] == [stray.pk]
 
 
 # PC4 under concurrent requests (PostgreSQL: SQLite serialises writers anyway) -------------

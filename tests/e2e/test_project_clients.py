@@ -36,8 +36,9 @@ def test_pc4_staff_set_another_primary_client_and_add_a_client_user(
     ).click()
     expect(page).to_have_url(re.compile(r"/projects/\d+/clients/$"))
 
-    bowman = page.get_by_role("region", name=re.compile(re.escape(BOWMAN)))
-    printer = page.get_by_role("region", name=re.compile(PRINTER))
+    companies = page.get_by_role("region", name="Client companies")
+    bowman = companies.get_by_role("row", name=re.compile(re.escape(BOWMAN)))
+    printer = companies.get_by_role("row", name=re.compile(PRINTER))
     expect(bowman.locator(".badge-primary")).to_have_text("Primary client")
     expect(printer.locator(".badge-primary")).to_have_count(0)
 
@@ -46,8 +47,9 @@ def test_pc4_staff_set_another_primary_client_and_add_a_client_user(
     expect(page.get_by_role("status")).to_contain_text(
         f"“{PRINTER}” is now the primary client of this project."
     )
-    printer = page.get_by_role("region", name=re.compile(PRINTER))
-    bowman = page.get_by_role("region", name=re.compile(re.escape(BOWMAN)))
+    companies = page.get_by_role("region", name="Client companies")
+    printer = companies.get_by_role("row", name=re.compile(PRINTER))
+    bowman = companies.get_by_role("row", name=re.compile(re.escape(BOWMAN)))
     expect(printer.locator(".badge-primary")).to_have_text("Primary client")
     expect(bowman.locator(".badge-primary")).to_have_count(0)
     expect(bowman.get_by_role("button", name=f"Set as primary {BOWMAN}")).to_be_visible()
@@ -55,15 +57,23 @@ def test_pc4_staff_set_another_primary_client_and_add_a_client_user(
     assert primary.company.name == PRINTER
 
     # PC6: Sophie, of Bowman, is not on this project yet: tick her and add her.
-    expect(bowman).not_to_contain_text(SOPHIE.email)
+    # Issue 13: the tab lists a page of people; Bowman's own are one click away.
+    bowman.get_by_role("link", name=f"See its people {BOWMAN}").click()
+    people = page.get_by_role("region", name=f"People of {BOWMAN} on the project")
+    expect(people.get_by_role("row")).not_to_have_count(0)
+    expect(people).not_to_contain_text(SOPHIE.email)
+    bowman = page.get_by_role("region", name="Client companies").get_by_role(
+        "row", name=re.compile(re.escape(BOWMAN))
+    )
     bowman.get_by_role("link", name=f"Add users of {BOWMAN}").click()
     page.get_by_label(re.compile(re.escape(SOPHIE.email))).check()
     page.get_by_role("button", name="Add selected").click()
     expect(page.get_by_role("status")).to_contain_text(
         f"1 person added to the project: {SOPHIE.full_name}."
     )
-    bowman = page.get_by_role("region", name=re.compile(re.escape(BOWMAN)))
-    expect(bowman.get_by_role("row", name=re.compile(SOPHIE.full_name))).to_be_visible()
+    # Back on the tab, showing Bowman's people only (issue 13: the tab is paginated).
+    people = page.get_by_role("region", name=f"People of {BOWMAN} on the project")
+    expect(people.get_by_role("row", name=re.compile(SOPHIE.full_name))).to_be_visible()
     assert ProjectMember.objects.filter(
         project__name=PROJECT, membership__user__email=SOPHIE.email
     ).exists()
