@@ -9,16 +9,20 @@ from portail.portals.selectors import memberships_for_user
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
-    """The current portal and membership, and a lazy list of the person's portals."""
+    """The current portal and membership, and the person's portals: those the portal
+    middleware read for a portal page, else a lazy query."""
     user = getattr(request, "user", None)
-    return {
-        "portal": getattr(request, "portal", None),
-        "membership": getattr(request, "membership", None),
-        "my_memberships": (
+    mine: Any = getattr(request, "portal_memberships", None)
+    if mine is None:
+        mine = (
             (lambda: list(memberships_for_user(user=user)))
             if user is not None and user.is_authenticated
             else list
-        ),
+        )
+    return {
+        "portal": getattr(request, "portal", None),
+        "membership": getattr(request, "membership", None),
+        "my_memberships": mine,
     }
 
 

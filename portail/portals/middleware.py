@@ -50,7 +50,8 @@ class PortalMiddleware:
             return None
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        membership = selectors.active_membership(user=request.user, portal_slug=slug)
+        memberships = selectors.active_memberships(user=request.user)
+        membership = next((m for m in memberships if m.portal.slug == slug), None)
         if membership is None:
             raise Http404
         if _needs_two_factor(request, membership):
@@ -65,6 +66,7 @@ class PortalMiddleware:
             return redirect("accounts:two-factor")
         request.portal = membership.portal  # type: ignore[attr-defined]
         request.membership = membership  # type: ignore[attr-defined]
+        request.portal_memberships = memberships  # type: ignore[attr-defined]  # the switcher's
         if request.session.get("last_portal") != slug:
             request.session["last_portal"] = slug
         timezone.activate(membership.portal.time_zone)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from portail.accounts.lockout import locked_out_usernames
@@ -8,14 +7,14 @@ from portail.accounts.models import User
 from portail.portals.models import Membership, MembershipStatus, Portal
 
 
-def active_membership(*, user: User | AnonymousUser, portal_slug: str) -> Membership | None:
-    """The person's active membership of the portal with this slug, or None."""
-    if not user.is_authenticated:
-        return None
-    return (
+def active_memberships(*, user: User) -> list[Membership]:
+    """Every active membership of the person, with its portal, in portal-name order: the
+    middleware picks the requested portal's from it and the portal switcher lists it, so
+    a page reads the person's portals once (issue 13: one query less on every page)."""
+    return list(
         Membership.objects.select_related("portal", "user", "client_profile")
-        .filter(user=user, portal__slug=portal_slug, status=MembershipStatus.ACTIVE)
-        .first()
+        .filter(user=user, status=MembershipStatus.ACTIVE)
+        .order_by("portal__name", "portal_id")
     )
 
 
