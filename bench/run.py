@@ -12,7 +12,8 @@ For each database and scale:
 1. Data. `manage.py bench_data --scale <scale>` into its own database (SQLite files in
    var/bench/, PostgreSQL databases portail_bench_small and _large), once: a marker
    beside the SQLite files records the bench_data version built, and later runs reuse
-   the data (migrations are applied every time).
+   the data (migrations are applied every time). On PostgreSQL the tables are
+   ANALYZEd each time, as autovacuum would soon do.
 2. In process (bench/inprocess.py, Django's test client, DEBUG=false): a real session
    for the admin and for a client user; each key request's status, HTML size and query
    count (after warm-up); its **raw SQL time**: those statements re-run on a cursor,
@@ -321,7 +322,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale", choices=["small", "large", "all"], default="all")
     parser.add_argument("--db", choices=["sqlite", "postgres", "all"], default="all")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
-    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--budget", type=float, default=120.0, help="seconds at most per page")
     parser.add_argument("--wrk-seconds", type=int, default=20)
     parser.add_argument("--sql-repeats", type=int, default=30)
@@ -394,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluated = targets.evaluate(runs)
     as_json, as_md = report.write(args.results, meta, runs, evaluated)
     say("\n" + report.markdown(meta, runs, evaluated))
-    say(f"written: {as_json.relative_to(ROOT)}, {as_md.relative_to(ROOT)}")
+    say(f"written: {as_json}, {as_md}")
     failed = [t for t in evaluated if t.passed is False]
     for target in failed:
         say(f"FAIL {target.name}: {target.figure} (target {target.limit})")
