@@ -292,6 +292,15 @@ def bulk(rows: dict[str, Any], runs: int) -> dict[str, Any]:
     }
 
 
+def db_version() -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+            return f"PostgreSQL {cursor.fetchone()[0]}"
+        cursor.execute("SELECT sqlite_version()")
+        return f"SQLite {cursor.fetchone()[0]}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", required=True)
@@ -324,11 +333,7 @@ def main() -> int:
         "sessions": sessions,
         "requests": requests,
         "bulk": bulk(rows, args.bulk_runs),
-        "db_version": connection.vendor
-        + " "
-        + ".".join(str(part) for part in connection.Database.sqlite_version_info)
-        if connection.vendor == "sqlite"
-        else f"postgresql {connection.pg_version}",
+        "db_version": db_version(),
     }
     with open(args.out, "w") as out:
         json.dump(result, out)

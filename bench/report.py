@@ -31,8 +31,9 @@ def markdown(meta: dict[str, Any], runs: list[dict[str, Any]], targets: list[Tar
     labels = [f"{run['db']} {run['scale']}" for run in runs]
     lines = [
         f"Portail `make bench`, {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs), "
-        f"Python {meta['python']}, Django {meta['django']}, PostgreSQL "
-        f"{meta.get('postgres') or '-'}, gunicorn {meta['gunicorn']['version']} "
+        f"Python {meta['python']}, Django {meta['django']}, "
+        f"{meta.get('postgres') or 'no PostgreSQL'}, {meta.get('sqlite') or 'no SQLite'}, "
+        f"gunicorn {meta['gunicorn']['version']} "
         f"(`{meta['gunicorn']['how']}`), {meta['requests']} timed requests after "
         f"{meta['warmup']} of warm-up{', QUICK smoke run' if meta.get('quick') else ''}.",
         "",

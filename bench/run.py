@@ -366,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, subprocess.CalledProcessError) as error:
         say(f"\nbench could not run: {error}")
         return 2
-    postgres_version = next((run["db_version"] for run in runs if run["db"] == "postgres"), None)
+    versions = {run["db"]: run["db_version"] for run in runs}
     env = server_env(None)
     meta = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -374,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "django": importlib.metadata.version("django"),
-        "postgres": postgres_version,
+        "postgres": versions.get("postgres"),
+        "sqlite": versions.get("sqlite"),
         "gunicorn": {
             "version": importlib.metadata.version("gunicorn"),
             "how": runs[0]["gunicorn"] if runs else "",
