@@ -8,16 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from bench.plan import BULK, FLOOR, KEY_REQUESTS, THROUGHPUT
-from bench.targets import Target
+from bench.targets import Target, evaluate
 
 
-def _cell(figures: dict[str, Any] | None) -> str:
+def _cell(figures: dict[str, Any] | None, wanted: int) -> str:
     if not figures:
         return "-"
     if figures.get("error"):
         return f"error: {figures['error']}"
     http = figures.get("http") or {}
     parts = [f"{http['p50_ms']:.1f} / {http['p95_ms']:.1f}"] if http else []
+    if http and http["n"] < wanted:
+        parts[0] += f" (only {http['n']} requests)"
     if "sql" in figures:
         parts.append(f"SQL {figures['sql']['p50_ms']:.1f}")
     if "queries" in figures:
@@ -43,10 +45,12 @@ def markdown(meta: dict[str, Any], runs: list[dict[str, Any]], targets: list[Tar
         "| request | " + " | ".join(labels) + " |",
         "|---|" + "---|" * len(labels),
     ]
-    floor_cells = [_cell({"http": run["floor"]}) if run.get("floor") else "-" for run in runs]
+    floor_cells = [
+        _cell({"http": run["floor"]}, meta["requests"]) if run.get("floor") else "-" for run in runs
+    ]
     lines.append(f"| {FLOOR} | " + " | ".join(floor_cells) + " |")
     for request in KEY_REQUESTS:
-        cells = [_cell(run["requests"].get(request.name)) for run in runs]
+        cells = [_cell(run["requests"].get(request.name), meta["requests"]) for run in runs]
         name = request.name if request.key else f"{request.name} (not a key page)"
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
 
@@ -107,3 +111,16 @@ def write(
     as_json.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
     as_md.write_text(markdown(meta, runs, targets))
     return as_json, as_md
+
+
+def rewrite(directory: Path) -> Path:
+    """latest.md again from latest.json (targets evaluated again from its figures)."""
+    document = json.loads((directory / "latest.json").read_text())
+    runs = document["runs"]
+    return write(directory, document["meta"], runs, evaluate(runs))[1]
+
+
+if __name__ == "__main__":  # python -m bench.report [results directory]
+    import sys
+
+    print(rewrite(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "results"))

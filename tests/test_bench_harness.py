@@ -161,6 +161,7 @@ def test_issue13_a_target_not_measured_is_not_run_rather_than_passed() -> None:
 def test_issue13_results_are_written_as_json_and_a_markdown_table(tmp_path: Path) -> None:
     runs = [run_of("postgres", "small"), run_of("postgres", "large")]
     runs[1]["requests"]["clone dialog"] = {"error": "HTTP 302 /accounts/signin/"}
+    runs[1]["requests"]["permission grid"]["http"]["n"] = 57  # out of time
     meta = {
         "date": "2026-11-30T12:00:00+00:00",
         "machine": "test machine",
@@ -188,8 +189,12 @@ def test_issue13_results_are_written_as_json_and_a_markdown_table(tmp_path: Path
     assert "| request | postgres small | postgres large |" in table
     assert "| audit list | 10.0 / 20.0 · SQL 2.0 · 8 q · 1.43x | 10.0 / 20.0" in table
     assert "error: HTTP 302 /accounts/signin/" in table
+    assert "10.0 / 20.0 (only 57 requests) · SQL 2.0" in table
     assert "| home (client) | 500 | 30.0 | 60.0 | 0 |" in table
     assert (
         "| postgres large, clone dialog: p95 | HTTP 302 /accounts/signin/ | <= 50 ms | FAIL |"
         in (table)
     )
+
+    assert report.rewrite(tmp_path / "results") == as_md
+    assert as_md.read_text() == table  # the same table again from latest.json
