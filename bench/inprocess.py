@@ -54,7 +54,7 @@ from portail.access.customisations import member_permissions_clone  # noqa: E402
 from portail.access.models import ClientProfile, PermissionOverride  # noqa: E402
 from portail.access.profiles import client_profile_set_permissions  # noqa: E402
 from portail.accounts.models import User  # noqa: E402
-from portail.accounts.sessions import SEEN_AT, SIGNED_IN_AT  # noqa: E402
+from portail.accounts.sessions import SEEN_AT, SIGNED_IN_AT, user_sessions_end  # noqa: E402
 from portail.clients.models import ClientCompany, ProjectClient  # noqa: E402
 from portail.clients.project_clients import project_client_users_add  # noqa: E402
 from portail.demo.bench_data import (  # noqa: E402
@@ -92,7 +92,9 @@ def rolled_back() -> Iterator[None]:
 
 
 def make_session(user: User, slug: str) -> str:
-    """A signed-in session for `user`, as a password sign-in leaves it."""
+    """A signed-in session for `user`, as a password sign-in leaves it (the sessions
+    of earlier runs are ended first, so that they do not pile up)."""
+    user_sessions_end(user=user)
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     now = time.time()
     store[SESSION_KEY] = str(user.pk)

@@ -60,7 +60,7 @@ def _page_targets(run: dict[str, Any]) -> list[Target]:
             out.append(Target(f"{where}: p50 / (floor + SQL)", None, "no floor", "<= 2"))
         else:
             figure = (
-                f"{ratio:.2f} ({http['p50_ms']:.1f} / ({floor['p50_ms']:.1f} + "
+                f"{ratio:.3f} ({http['p50_ms']:.1f} / ({floor['p50_ms']:.1f} + "
                 f"{figures['sql']['p50_ms']:.1f}) ms)"
             )
             out.append(
