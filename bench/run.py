@@ -7,8 +7,8 @@ default: DATABASE_URL when it is PostgreSQL, else
 postgres://postgres@127.0.0.1:5432/portail_bench). When PostgreSQL does not answer it
 says so and runs SQLite only. Each page gets `--budget` seconds at most (default
 120; a page cut short says how many requests it got). Time on the 2-core machine:
-21 minutes on 30 November 2026, two thirds of it the 1,000-member tab and the clone
-dialog at 260-460 ms a request; when every page meets its 50 ms target, about 10.
+15 to 21 minutes on 30 November 2026, about half of it the 1,000-member tab and the
+clone dialog at 200-460 ms a request; when every page meets its 50 ms target, about 8.
 
 For each database and scale:
 

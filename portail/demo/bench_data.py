@@ -15,7 +15,7 @@ a client of it, one primary client per project, one built-in default profile, ..
   0001") 20 (two companies of 10);
 - both: one more client company, "Company bulk", of 1,000 client users on no project, all
   with the profile "Bulk" (nobody else has it): what `make bench` adds to a project, and
-  the profile whose permissions it edits (bench/bulk.py).
+  the profile whose permissions it edits (bench/inprocess.py).
 
 BENCH_DATA_VERSION changes whenever the data built changes, so that `make bench` knows
 when a database it built before must be built again.
