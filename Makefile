@@ -49,9 +49,9 @@ test: install-test
 	@bash scripts/ensure-test-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Page timings and query counts against their targets (benchmarks/pages.py).
+# The benchmark against issue 13's targets (bench/run.py); a short one: make bench BENCH_ARGS=--quick
 bench: install
-	$(PY) benchmarks/pages.py
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

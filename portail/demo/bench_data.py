@@ -10,7 +10,15 @@ a client of it, one primary client per project, one built-in default profile, ..
 - small: one project with 1,000 client users (100 companies of 10), 20 projects;
 - large: 2,000 client companies, 20,000 client users, 1,000 projects, about 100,000
   project memberships (5 % customised), 10,000 milestones, 200,000 tasks, pending and
-  accepted invitations, and one project with 1,000 client users.
+  accepted invitations, and one project with 1,000 client users;
+- both: the first project ("Project 0000") has 1,000 client users, the second ("Project
+  0001") 20 (two companies of 10);
+- both: one more client company, "Company bulk", of 1,000 client users on no project, all
+  with the profile "Bulk" (nobody else has it): what `make bench` adds to a project, and
+  the profile whose permissions it edits (bench/inprocess.py).
+
+BENCH_DATA_VERSION changes whenever the data built changes, so that `make bench` knows
+when a database it built before must be built again.
 """
 
 from __future__ import annotations
@@ -42,6 +50,11 @@ from portail.registry import registry
 
 BENCH_PASSWORD = "bench-portail-2026"  # noqa: S105 (published: benchmark data only)
 BATCH = 2_000
+BENCH_DATA_VERSION = 2  # bump on any change to the rows built
+BULK_COMPANY_NAME = "Company bulk"
+BULK_PROFILE_NAME = "Bulk"
+BULK_PEOPLE = 1_000
+TEAM_PROJECT_COMPANIES = 2  # the second project has 20 client users, at every scale
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,8 @@ class Built:
     portal: Portal
     admin_email: str
     client_email: str  # a client user on the big project, with the default profile
-    big_project: Project
+    big_project: Project  # 1,000 client users
+    team_project: Project  # 20 client users
     counts: dict[str, int]
 
 
@@ -144,6 +158,12 @@ def bench_portal_build(*, scale_name: str, seed: int = 2026) -> Built:
         permissions={"project.view": "all", "milestones.view": "all", "tasks.view": "all"},
     )
 
+    bulk_profile = ClientProfile.objects.create(
+        portal=portal,
+        name=BULK_PROFILE_NAME,
+        permissions={"project.view": "all", "milestones.view": "all"},
+    )
+
     # Staff: one admin, a few managers, employees.
     staff_roles = (
         [StaffRole.ADMIN] + [StaffRole.MANAGER] * 4 + [StaffRole.EMPLOYEE] * scale.employees
@@ -186,6 +206,22 @@ def bench_portal_build(*, scale_name: str, seed: int = 2026) -> Built:
                 activated_at=None if i in invited else now,
             )
             for i, user in enumerate(client_users)
+        ],
+    )
+    bulk_company = ClientCompany.objects.create(portal=portal, name=BULK_COMPANY_NAME)
+    bulk_people = _bulk(
+        Membership,
+        [
+            Membership(
+                user=user,
+                portal=portal,
+                kind=MembershipKind.CLIENT,
+                client_company=bulk_company,
+                client_profile=bulk_profile,
+                status=MembershipStatus.ACTIVE,
+                activated_at=now,
+            )
+            for user in _people("bulk", BULK_PEOPLE, slug=slug, password=password)
         ],
     )
     by_company = [
@@ -236,6 +272,8 @@ def bench_portal_build(*, scale_name: str, seed: int = 2026) -> Built:
             if index == 0
             else rnd.sample(range(scale.companies), min(count, scale.companies))
         )
+        if index == 1:  # the 20-member project: two companies of 10
+            chosen = chosen[:TEAM_PROJECT_COMPANIES]
         for position, company_index in enumerate(chosen):
             links.append(
                 ProjectClient(
@@ -314,6 +352,7 @@ def bench_portal_build(*, scale_name: str, seed: int = 2026) -> Built:
         admin_email=staff_users[0].email,
         client_email=client_on_big.user.email,
         big_project=big,
+        team_project=projects[1],
         counts={
             "client companies": len(companies),
             "client users": len(clients),
@@ -321,6 +360,7 @@ def bench_portal_build(*, scale_name: str, seed: int = 2026) -> Built:
             "projects": len(projects),
             "project memberships": len(members),
             "customised": len(customised),
+            "client users of the bulk company (on no project)": len(bulk_people),
             "milestones": len(milestones),
             "tasks": len(tasks),
         },

@@ -15,7 +15,14 @@ from zeal import zeal_ignore
 from portail.access.models import ClientProfile, PermissionOverride
 from portail.accounts.models import User
 from portail.clients.models import ProjectClient
-from portail.demo.bench_data import BENCH_PASSWORD, SCALES, bench_portal_build
+from portail.demo.bench_data import (
+    BENCH_PASSWORD,
+    BULK_COMPANY_NAME,
+    BULK_PEOPLE,
+    BULK_PROFILE_NAME,
+    SCALES,
+    bench_portal_build,
+)
 from portail.portals.models import Membership, MembershipKind, Portal
 from portail.projects.models import ProjectMember, Task
 
@@ -86,3 +93,18 @@ def test_the_command_refuses_without_debug_and_says_what_it_built(
     call_command("bench_data", "--scale", "small", "--allow-production", stdout=out)
     assert "Built /p/bench-small/" in out.getvalue()
     assert "1,000 client users" in out.getvalue()
+
+
+def test_issue13_it_has_a_20_member_project_and_a_company_of_1000_on_no_project() -> None:
+    built = bench_portal_build(scale_name="small")
+    on_team = ProjectMember.objects.filter(
+        project=built.team_project, membership__kind=MembershipKind.CLIENT
+    )
+    assert on_team.count() == 20
+    bulk = Membership.objects.filter(
+        portal=built.portal, client_company__name=BULK_COMPANY_NAME, kind=MembershipKind.CLIENT
+    )
+    assert bulk.count() == BULK_PEOPLE == 1_000
+    assert not ProjectMember.objects.filter(membership__in=bulk).exists()
+    profile = ClientProfile.objects.get(portal=built.portal, name=BULK_PROFILE_NAME)
+    assert Membership.objects.filter(client_profile=profile).count() == BULK_PEOPLE
