@@ -1,5 +1,5 @@
 """Timings of the largest requests the caps allow (README "Operations"):
-`.venv/bin/python -m pytest benchmarks/request_caps.py -s` (add DATABASE_URL for
+`.venv/bin/python -m pytest bench/request_caps.py -s` (add DATABASE_URL for
 PostgreSQL's test twin).
 
 Each case posts, through Django's test client, exactly the limit's worth of work

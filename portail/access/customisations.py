@@ -36,7 +36,7 @@ from portail.projects.models import ProjectMember
 # matching" (README "Operations"), so that it ends far within gunicorn's timeout (30 s).
 # Each copy is a row and an audit event, written in bulk: a constant number of queries
 # (one statement per 1,000 rows). Measured through the page on the 2-core machine while
-# it ran other work (benchmarks/request_caps.py): 1,000 people in 0.4 s on SQLite and
+# it ran other work (bench/request_caps.py): 1,000 people in 0.4 s on SQLite and
 # 0.6-0.7 s on PostgreSQL; 5,000 in 1.6-1.8 s and 2.3-2.4 s; 10,000 in 3.5-3.8 s and
 # 4.8-4.9 s; 20,000 in 8-9 s and 12.6-14 s, too near the timeout on a busy machine.
 # The form says the same before any lookup; the service holds the rule for every other

@@ -18,7 +18,7 @@ from portail.projects.models import Project
 # gunicorn's timeout (30 s) and end in a bare 500 with nothing saved. A place is one
 # person on one project.
 # Measured through the pages on the 2-core machine while it ran other tests
-# (benchmarks/request_caps.py): 100 people on 10 projects (1,000 places) took 17 s on
+# (bench/request_caps.py): 100 people on 10 projects (1,000 places) took 17 s on
 # SQLite and 23 s on PostgreSQL, too near the timeout; at these limits the largest request
 # (100 people on 3 projects) takes 4 to 6 s on SQLite and 6 to 8.5 s on PostgreSQL.
 MAX_PEOPLE_PER_REQUEST = 100
@@ -29,7 +29,7 @@ MAX_PROJECT_PLACES_PER_REQUEST = 300
 # "everyone matching" (new people entered by email stay under MAX_PEOPLE_PER_REQUEST: each
 # gets an invitation). They are written in bulk, in a constant number of queries: one
 # insert of their project rows, one of their audit events (one statement per 1,000 rows).
-# Measured through the page (benchmarks/request_caps.py), "add everyone matching": 500
+# Measured through the page (bench/request_caps.py), "add everyone matching": 500
 # people in 0.2 s on SQLite and on PostgreSQL; 5,000 in 2.5-2.9 s on both; 10,000 in 4 s
 # on PostgreSQL and 4 to 10 s on SQLite; 20,000 in 7 to 20 s, too near the timeout on a
 # busy machine.
