@@ -49,6 +49,7 @@ from portail.workspace.forms import (
     TaskForm,
     TaskStartForm,
 )
+from portail.workspace.task_links import link_plan, link_tasks, task_links
 
 PROJECTS_PER_PAGE = 50
 
@@ -128,11 +129,14 @@ def project_detail(request: ProjectRequest, project: Project) -> HttpResponse:
     membership, perms = request.membership, request.project_perms
     if membership.is_client:
         view = selectors.client_project_view(viewer=membership, project=project, perms=perms)
+        link_plan(view.plan, project, request.portal.slug)
         return render(
             request,
             "projects/client_detail.html",
             {"project": project, "view": view, "read_only": False},
         )
+    plan = selectors.project_plan(membership=membership, project=project, perms=perms)
+    link_plan(plan, project, request.portal.slug)
     return render(
         request,
         "projects/detail.html",
@@ -141,7 +145,7 @@ def project_detail(request: ProjectRequest, project: Project) -> HttpResponse:
             "progress": selectors.project_progress(
                 membership=membership, project=project, perms=perms
             ),
-            "plan": selectors.project_plan(membership=membership, project=project, perms=perms),
+            "plan": plan,
             "may": abilities(membership, project, perms=perms),
         },
     )
@@ -424,12 +428,14 @@ def _task_toggled(
     # this person sees them (a client: client-visible items only).
     membership, perms = request.membership, request.project_perms
     selectors.mark_task(task, membership=membership, project=project, perms=perms)
+    link_tasks([task], task_links(project, request.portal.slug))
     return render(
         request,
         "projects/_task_toggled.html",
         {
             "project": project,
             "task": task,
+            "tasks": [task],
             "may": abilities(membership, project, perms=perms),
             "client_view": membership.is_client,
             "progress": selectors.project_progress(

@@ -297,6 +297,26 @@ def test_edit_task_with_every_field(world: World) -> None:
     assert task.due_date == date(2030, 2, 1)
 
 
+def test_issue13_task_rows_link_each_task_reversed_once_per_page(world: World) -> None:
+    """The page's task rows carry their own links (web.row_url): the tick of an open task
+    marks it done, a done one's reopens it, and each has its edit and delete links."""
+    open_task = plans.task_create(project=world.project, title="Open", created_by=world.admin)
+    done_task = plans.task_create(project=world.project, title="Done", created_by=world.admin)
+    plans.task_set_done(task=done_task, done=True, actor=world.admin.user)
+    content = world.client_for(world.admin).get(detail(world.project)).content.decode()
+    for name, task in [
+        ("task-done", open_task),
+        ("task-reopen", done_task),
+        ("task-edit", open_task),
+        ("task-edit", done_task),
+        ("task-delete", open_task),
+        ("task-delete", done_task),
+    ]:
+        assert f'"{purl(name, world.project, task_id=task.pk)}"' in content, (name, task.title)
+    assert purl("task-reopen", world.project, task_id=open_task.pk) not in content
+    assert purl("task-done", world.project, task_id=done_task.pk) not in content
+
+
 def test_ticking_a_task_without_javascript_redirects_back_to_it(world: World) -> None:
     task = plans.task_create(project=world.project, title="Draft", created_by=world.admin)
     client = world.client_for(world.employee)
