@@ -51,9 +51,10 @@ def _member(request: PortalRequest, project: Project, membership_id: int) -> Pro
     return member
 
 
-def _show_url(member: ProjectMember) -> str:
+def _member_url(member: ProjectMember, name: str = "show") -> str:
+    """A page of this client member's permissions: "show" (their permissions), "clone"."""
     return reverse(
-        "member-permissions:show",
+        f"member-permissions:{name}",
         kwargs={
             "portal_slug": member.portal.slug,
             "project_id": member.project_id,
@@ -113,7 +114,7 @@ def member_customise(request: PortalRequest, project: Project, membership_id: in
                 _("Permissions of %(name)s customised in this project.")
                 % {"name": member.membership.user.display_name},
             )
-            return HttpResponseRedirect(_show_url(member))
+            return HttpResponseRedirect(_member_url(member))
     return render(
         request, "access/member_customise.html", _context(member, form=form, rows=form.rows())
     )
@@ -131,6 +132,13 @@ def member_clone(request: PortalRequest, project: Project, membership_id: int) -
     # shown is what "everyone matching" copies to.
     filters = CloneFilterForm(request.GET, companies=selectors.clone_companies(source=member))
     if filters.unknown_company():
+        if request.method == "POST":
+            # Shown, then its last client user left the project: say so, copy nothing.
+            messages.error(
+                request,
+                _("Nobody of that company can receive the copy any more: nothing was copied."),
+            )
+            return HttpResponseRedirect(_member_url(member, "clone"))
         raise Http404  # not a company of this project's client users (another portal's...)
     search, company_id = filters.filters()
     everyone = request.method == "POST" and "everyone" in request.POST
@@ -170,7 +178,7 @@ def member_clone(request: PortalRequest, project: Project, membership_id: int) -
                 "people": some_names([c.member.membership.user.display_name for c in copies]),
             },
         )
-        return HttpResponseRedirect(_show_url(member))
+        return HttpResponseRedirect(_member_url(member))
     candidates = selectors.clone_candidates(source=member, search=search, company_id=company_id)
     page = paginate(request, candidates, CANDIDATES_PER_PAGE)
     return render(
@@ -211,4 +219,4 @@ def member_reset(request: PortalRequest, project: Project, membership_id: int) -
                 "profile": profile.name if profile is not None else "",
             },
         )
-    return HttpResponseRedirect(_show_url(member))
+    return HttpResponseRedirect(_member_url(member))

@@ -241,13 +241,16 @@ def _join_many(
     project: Project, company: ClientCompany, people: list[Membership], actor: User | None
 ) -> list[Membership]:
     """Put these locked client users of the company on the project at their portal rate,
-    in a constant number of queries whatever their number: the company's link and the
-    project are locked (as `project_join` does), those already on the project are left
-    out, the others' rows are inserted together, and so are their audit events (one
+    in a constant number of queries whatever their number: the project, then the
+    company's link with it, are locked (the order project_client_remove takes them), so a
+    company taken off the project meanwhile is refused, never linked again (PC6 does not
+    add the company by itself); those already on the project are left out, the others'
+    rows are inserted together, and so are their audit events (one
     `project_member.added` each, as when people join one by one). Returns those added."""
     if not people:
         return []
-    link_add(project=project, company=company, actor=actor, make_primary=None)
+    lock_project(project)
+    _lock_link(project, company)
     on_project = set(
         ProjectMember.objects.filter(
             project=project, membership_id__in=[person.pk for person in people]

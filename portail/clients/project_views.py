@@ -385,7 +385,11 @@ def user_remove(request: PortalRequest, project: Project, membership_id: int) ->
                 _("%(name)s no longer has access to this project.")
                 % {"name": member.membership.user.display_name},
             )
-        return _back(request, project, member.membership.client_company_id)
+        company_id = member.membership.client_company_id
+        if company_id and selectors.project_client_link(project=project, company_id=company_id):
+            return _back(request, project, company_id)
+        # Their company is not a client (a person left over from it): the whole tab.
+        return _back(request, project)
     return render(
         request,
         "clients/project_user_remove.html",

@@ -154,7 +154,7 @@ def test_pe3_the_dialog_filters_by_client_company(world: World, source: ProjectM
     assert [label for _value, label in choices] == ["All companies", "Bowman Test Co", "Vasseur"]
 
 
-def test_pe3_a_company_of_another_portal_or_not_of_the_project_is_404(
+def test_pe3_a_company_of_another_portal_or_not_of_the_project_is_404_and_copies_nothing(
     world: World, source: ProjectMember
 ) -> None:
     on_project(world, 2)
@@ -164,8 +164,37 @@ def test_pe3_a_company_of_another_portal_or_not_of_the_project_is_404(
 
     for company in (theirs, elsewhere):
         assert admin.get(clone_url(world, f"?company={company.pk}")).status_code == 404
-        response = admin.post(clone_url(world, f"?company={company.pk}"), {"everyone": "on"})
-        assert response.status_code == 404
+        # Posted, it is refused like a company whose people all left (the next test),
+        # naming no company: nothing tells another portal's company exists.
+        response = admin.post(
+            clone_url(world, f"?company={company.pk}"), {"everyone": "on"}, follow=True
+        )
+        assert response.redirect_chain == [(clone_url(world), 302)]
+        assert "nothing was copied" in text(response)
+        assert company.name not in text(response)
+    assert PermissionOverride.objects.count() == 1
+
+
+def test_pe3_a_company_whose_people_left_between_showing_and_posting_copies_nothing(
+    world: World, source: ProjectMember
+) -> None:
+    vasseur = companies.company_create(
+        portal=world.portal, actor=None, name="Vasseur", projects=[world.project]
+    )
+    claire = on_project(world, 1, name="Claire", company=vasseur)[0]
+    admin = admin_of(world)
+    url = clone_url(world, f"?company={vasseur.pk}")
+    assert listed(admin.get(url)) == ["Claire 0000"]
+
+    project_clients.project_client_user_remove(
+        project=world.project, member=claire, actor=None, notify=False
+    )
+    for posted in ({"everyone": "on"}, {"targets": [str(claire.pk)]}):
+        response = admin.post(url, posted, follow=True)
+        assert response.redirect_chain == [(clone_url(world), 302)]
+        assert "Nobody of that company can receive the copy any more: nothing was copied." in text(
+            response
+        )
     assert PermissionOverride.objects.count() == 1
 
 

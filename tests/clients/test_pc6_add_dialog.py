@@ -23,7 +23,7 @@ from portail.access.profiles import client_profile_builtin
 from portail.accounts.models import User
 from portail.audit.models import AuditEvent
 from portail.clients import client_users, companies, project_clients
-from portail.clients.models import ClientCompany
+from portail.clients.models import ClientCompany, ProjectClient
 from portail.notifications.models import OutboundEmail
 from portail.portals.models import Membership, MembershipKind, MembershipStatus
 from portail.projects.models import ProjectMember
@@ -366,3 +366,35 @@ def test_pc6_adding_everyone_matching_takes_the_same_queries_for_5_as_for_50(
 
     assert at_5 == at_50
     assert len(on_project(world)) == 55
+
+
+def test_pc6_a_company_taken_off_the_project_meanwhile_is_refused_not_linked_again(
+    world: World, bowman: ClientCompany, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The company was a client when checked, then someone took it off the project before
+    the people joined: the bulk join refuses (PC6 never adds the company by itself, so it
+    is not linked again, nor made primary), ticked or everyone matching."""
+    ticked = people(world, bowman, 3)
+    check = project_clients._check_adding
+
+    def check_then_removed(project: Any, company: ClientCompany) -> None:
+        check(project, company)
+        project_clients.project_client_remove(project=project, company=company, actor=None)
+
+    monkeypatch.setattr(project_clients, "_check_adding", check_then_removed)
+    adds = {
+        "everyone matching": lambda: project_clients.project_client_users_add_matching(
+            project=world.project, company=bowman, actor=None, search=""
+        ),
+        "ticked": lambda: project_clients.project_client_users_add(
+            project=world.project, company=bowman, actor=None, members=ticked, new_people=[]
+        ),
+    }
+    for how, add in adds.items():
+        with pytest.raises(ValidationError, match="not a client of this project"):
+            add()
+        links = ProjectClient.objects.filter(project=world.project, company=bowman)
+        assert links.exists(), how  # the removal was rolled back with the refused change
+        assert not ProjectMember.objects.filter(
+            project=world.project, membership__client_company=bowman
+        ).exists(), how

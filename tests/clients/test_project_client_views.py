@@ -578,3 +578,26 @@ def test_pc8_remove_without_telling_them(world: World, paula: Membership) -> Non
     world.client_for(world.employee).post(url("user-remove", world, membership_id=paula.pk), {})
     assert not ProjectMember.objects.filter(project=world.project, membership=paula).exists()
     assert not OutboundEmail.objects.filter(kind="client_removed_from_project").exists()
+
+
+def test_pc8_after_a_removal_the_tab_shows_their_company_or_everyone_when_it_is_not_a_client(
+    world: World, bowman: ClientCompany, paula: Membership
+) -> None:
+    """Back on the tab after removing someone: their company's people when the company
+    is a client of the project; every company when it is not (a person left over from a
+    company taken off the project), with no "not a client company" alert."""
+    admin = world.client_for(world.admin)
+    response = admin.post(url("user-remove", world, membership_id=paula.pk), {})
+    assert response["Location"] == f"{url('list', world)}?company={bowman.pk}#company-{bowman.pk}"
+
+    stray_company = world.client.client_company
+    assert stray_company is not None
+    assert not ProjectClient.objects.filter(project=world.project, company=stray_company).exists()
+    ProjectMember.objects.create(
+        portal=world.portal, project=world.project, membership=world.client
+    )
+    response = admin.post(url("user-remove", world, membership_id=world.client.pk), {}, follow=True)
+    assert response.redirect_chain == [(url("list", world), 302)]
+    page = response.content.decode()
+    assert "no longer has access to this project" in page
+    assert "This is not a client company of this project" not in page
