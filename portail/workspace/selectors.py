@@ -99,6 +99,18 @@ class ProjectRow:
     milestones: Progress
     next_milestone: NextMilestone | None
     owner: str  # as the viewer may name them
+    url: str = ""  # the project's page: the view sets it, reversed once for the page
+
+    @property
+    def milestones_text(self) -> str:
+        """ "3/10 closed", or "" without milestones (made here, not once a row by a
+        {% blocktranslate %} of the list)."""
+        if not self.milestones.total:
+            return ""
+        return gettext("%(done)s/%(total)s closed") % {
+            "done": self.milestones.done,
+            "total": self.milestones.total,
+        }
 
 
 def _count(queryset: QuerySet[Task] | QuerySet[Milestone], condition: Q | None = None) -> Coalesce:

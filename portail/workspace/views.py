@@ -10,6 +10,7 @@ forms without the staff-only fields (assignee, visibility).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -39,7 +40,7 @@ from portail.projects.permissions import (
     TASKS_DELETE,
     TASKS_EDIT,
 )
-from portail.web import apply_service_errors, get_or_post, paginate, posted
+from portail.web import apply_service_errors, get_or_post, paginate, posted, row_url
 from portail.workspace import selectors
 from portail.workspace.forms import (
     MemberAddForm,
@@ -91,11 +92,16 @@ def project_list(request: PortalRequest) -> HttpResponse:
     page = paginate(request, projects, PROJECTS_PER_PAGE)
     counts = selectors.status_counts(membership=membership) if membership.is_staff else {}
     labels = {selectors.CURRENT: _("Current"), **dict(ProjectStatus.choices)}
+    detail = row_url("projects:detail", "project_id", portal_slug=request.portal.slug)
     return render(
         request,
         "projects/list.html",
         {
-            "rows": selectors.project_rows(page.object_list, viewer=membership),
+            # Each row with its page's address, reversed once for the page (issue 13).
+            "rows": [
+                replace(row, url=detail(row.project.pk))
+                for row in selectors.project_rows(page.object_list, viewer=membership)
+            ],
             "page": page,
             "status": status,
             "filters": [(key, labels[key], counts.get(key, 0)) for key in selectors.STATUS_FILTERS],

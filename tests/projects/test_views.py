@@ -445,3 +445,21 @@ def test_an_archived_project_is_read_only_until_it_is_restored(world: World) -> 
     assert admin.post(purl("task-done", world.project, task_id=task.pk)).status_code == 302
     task.refresh_from_db()
     assert task.status == TaskStatus.DONE
+
+
+def test_issue13_project_list_rows_link_their_page_and_count_closed_milestones(
+    world: World,
+) -> None:
+    """The list's links are reversed once for the page and its words made in Python
+    (no {% url %} or {% blocktranslate %} per row): each row still links its project
+    and says how many of its milestones are closed."""
+    second = services.project_create(
+        portal=world.portal, name="Second project", owner=world.admin, actor=world.admin.user
+    )
+    for title in ("Design", "Build"):
+        plans.milestone_create(project=world.project, title=title)
+    content = world.client_for(world.admin).get(resolve_url("projects:list", portal_slug="acme"))
+    page = content.content.decode()
+    for project in (world.project, second):
+        assert f'href="{detail(project)}"' in page, project.name
+    assert "0/2 closed" in page
