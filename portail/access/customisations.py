@@ -28,7 +28,7 @@ from portail.access.member_selectors import CUSTOMISABLE_STATUSES, clone_candida
 from portail.access.models import PermissionOverride
 from portail.access.profiles import check_permissions, full_set
 from portail.accounts.models import User
-from portail.audit.services import audit_log, audit_log_many
+from portail.audit.services import BULK_BATCH, audit_log, audit_log_many
 from portail.portals.models import MembershipKind
 from portail.projects.models import ProjectMember
 
@@ -42,7 +42,6 @@ from portail.projects.models import ProjectMember
 # The form says the same before any lookup; the service holds the rule for every other
 # caller.
 MAX_CLONE_TARGETS = 5_000
-BULK_BATCH = 1_000
 
 
 def too_many_targets(count: int, *, matching: bool = False) -> str:

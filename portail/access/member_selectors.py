@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +27,7 @@ from portail.access.catalogue import (
 )
 from portail.access.models import PermissionOverride
 from portail.access.rules import PermissionSet, nothing, profile_permissions
+from portail.accounts.selectors import person_matches
 from portail.portals.models import MembershipKind, MembershipStatus, Portal
 from portail.projects.models import Project, ProjectMember
 
@@ -197,10 +198,7 @@ def clone_candidates(
     )
     search = search.strip()
     if search:
-        found = found.filter(
-            Q(membership__user__full_name__icontains=search)
-            | Q(membership__user__email__icontains=search)
-        )
+        found = found.filter(person_matches(search, via="membership__user__"))
     if company_id is not None:
         found = found.filter(membership__client_company_id=company_id)
     return found

@@ -18,6 +18,8 @@ from portail.portals.models import Portal
 # "client_company.created", "project_client.primary_set": lower-case words joined by dots.
 ACTION_KEY = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
 ACTION_MAX_LENGTH = AuditEvent._meta.get_field("action").max_length or 80
+# Rows a bulk insert writes per statement: bulk writes (audit events, project members,
+# customisations) take one statement per this many rows.
 BULK_BATCH = 1_000
 
 

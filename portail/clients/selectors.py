@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 
 from portail.access.models import ClientProfile, PermissionOverride
 from portail.accounts.models import User
+from portail.accounts.selectors import person_matches
 from portail.clients.models import ClientCompany, ProjectClient
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
 from portail.projects.models import BillingMethod, Project, ProjectMember, ProjectStatus
@@ -121,7 +122,7 @@ def client_users(
         # row: the database reads the people whose name or email matches (trigram indexes
         # on PostgreSQL, accounts migration 0004) and the companies whose name does, then
         # their memberships. At 20,000 client users on PostgreSQL: 30 -> 1-3 ms a query.
-        people = User.objects.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
+        people = User.objects.filter(person_matches(search))
         named = ClientCompany.objects.filter(portal=portal, name__icontains=search)
         of_people = Membership.objects.filter(portal=portal, user__in=people).values("pk")
         of_named = Membership.objects.filter(portal=portal, client_company__in=named)
@@ -280,8 +281,7 @@ def project_client_members(
     search = search.strip()
     if search:
         found = found.filter(
-            Q(membership__user__full_name__icontains=search)
-            | Q(membership__user__email__icontains=search)
+            person_matches(search, via="membership__user__")
             | Q(membership__client_company__name__icontains=search)
         )
     return (
@@ -331,9 +331,7 @@ def project_client_user_candidates(
     )
     search = search.strip()
     if search:
-        found = found.filter(
-            Q(user__full_name__icontains=search) | Q(user__email__icontains=search)
-        )
+        found = found.filter(person_matches(search, via="user__"))
     return found.order_by("user__full_name", "user__email", "pk")
 
 

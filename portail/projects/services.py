@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portail.accounts.models import User
-from portail.audit.services import audit_log
+from portail.audit.services import BULK_BATCH, audit_log
 from portail.portals.models import Membership, MembershipKind, MembershipStatus, Portal
 from portail.projects.changes import (
     changed,
@@ -245,7 +245,7 @@ def project_members_bulk_add(
         )
         for membership, rate in people
     ]
-    return ProjectMember.objects.bulk_create(rows, batch_size=1_000)
+    return ProjectMember.objects.bulk_create(rows, batch_size=BULK_BATCH)
 
 
 def project_members_delete(*, members: QuerySet[ProjectMember]) -> int:
